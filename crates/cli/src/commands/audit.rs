@@ -1,0 +1,63 @@
+//! `tutela audit verify`.
+
+use clap::Subcommand;
+
+use crate::config::Config;
+use crate::open::open_tutela;
+use crate::progress::bar;
+use crate::Outcome;
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Verify the hash chain and signed checkpoints; exit 1 naming the first bad event.
+    Verify,
+}
+
+pub async fn run(config: Config, command: AuditCommand, json: bool) -> anyhow::Result<Outcome> {
+    match command {
+        AuditCommand::Verify => verify(config, json).await,
+    }
+}
+
+async fn verify(config: Config, json: bool) -> anyhow::Result<Outcome> {
+    let tutela = open_tutela(&config, false).await?;
+    let progress = bar(0, "verifying", json);
+    let report = tutela.verify_audit(|n| progress.set_position(n)).await;
+    progress.finish_and_clear();
+    tutela.close().await;
+    let report = report?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "intact": report.problem.is_none(),
+                "events": report.events,
+                "checkpoints": report.checkpoints,
+                "head_seq": report.head.map(|h| h.0),
+                "head_hash": report.head.map(|h| hex_string(&h.1)),
+                "first_bad_seq": report.problem.as_ref().map(tutela_core::audit::VerifyProblem::seq),
+                "problem": report.problem.as_ref().map(ToString::to_string),
+            })
+        );
+    }
+    match report.problem {
+        None => {
+            if !json {
+                let head = report.head.map_or_else(|| "empty".to_owned(), |(seq, hash)| format!("head {seq} {}", hex_string(&hash)));
+                println!("audit log intact: {} events, {} signed checkpoints, {head}", report.events, report.checkpoints);
+            }
+            Ok(Outcome::Ok)
+        }
+        Some(problem) => {
+            if !json {
+                println!("audit log TAMPERED: {problem}");
+                println!("first bad event: {}", problem.seq());
+            }
+            Ok(Outcome::ProblemFound)
+        }
+    }
+}
+
+fn hex_string(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

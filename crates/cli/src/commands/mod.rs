@@ -1,0 +1,25 @@
+pub mod audit;
+pub mod init;
+pub mod keys;
+pub mod serve;
+
+use tutela_core::policy::{Credential, Permission, Principal};
+
+/// The local operator: whoever runs the command with the data directory and its root key.
+/// Holds the operator permissions only (keys, audit, schema, users), never customer data:
+/// customer work goes through the API with a user's token.
+pub fn operator() -> Principal {
+    Principal {
+        user_id: None,
+        label: format!("cli:{}", whoami()),
+        permissions: [Permission::KeyManage, Permission::AuditRead, Permission::SchemaManage, Permission::UserManage]
+            .into_iter()
+            .collect(),
+        credential: Credential::LocalCli,
+        source: None,
+    }
+}
+
+fn whoami() -> String {
+    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into())
+}

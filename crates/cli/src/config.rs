@@ -1,0 +1,102 @@
+//! Configuration: defaults, then `tutela.toml`, then `TUTELA_*` environment variables, then
+//! flags, in rising precedence. Secrets are read from files, never from the command line.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    /// Empty: SQLite in the data directory. `postgres://…` for PostgreSQL.
+    pub database_url: String,
+    pub server: ServerConfig,
+    pub session: SessionConfig,
+    pub keys: KeysConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// PEM files; when absent a self-signed certificate is made in the data directory.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Plain HTTP, refused unless `listen` is a loopback address.
+    pub insecure_http: bool,
+    /// Prometheus metrics on their own listener; empty string disables.
+    pub metrics_listen: Option<SocketAddr>,
+    /// The URL people use to reach the console, for the setup link.
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionConfig {
+    pub idle_minutes: u32,
+    pub absolute_hours: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysConfig {
+    /// `file` (a 32-byte key file, default) or `passphrase` (Argon2id over a passphrase file).
+    pub provider: String,
+    /// Default: `<data_dir>/keys/root.key`.
+    pub key_file: Option<PathBuf>,
+    pub passphrase_file: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./tutela-data"),
+            database_url: String::new(),
+            server: ServerConfig {
+                listen: "127.0.0.1:8443".parse().expect("a valid default address"),
+                tls_cert: None,
+                tls_key: None,
+                insecure_http: false,
+                metrics_listen: Some("127.0.0.1:9464".parse().expect("a valid default address")),
+                public_url: None,
+            },
+            session: SessionConfig { idle_minutes: 30, absolute_hours: 12 },
+            keys: KeysConfig { provider: "file".into(), key_file: None, passphrase_file: None },
+        }
+    }
+}
+
+impl Config {
+    /// Layers the sources. The file is `--config`, else `<data dir>/tutela.toml` if present.
+    pub fn load(config_file: Option<&Path>, data_dir: Option<&Path>, database_url: Option<&str>) -> anyhow::Result<Self> {
+        let dir = data_dir.map_or_else(|| Config::default().data_dir, Path::to_path_buf);
+        let file = config_file.map_or_else(|| dir.join("tutela.toml"), Path::to_path_buf);
+        if config_file.is_some() && !file.exists() {
+            anyhow::bail!("config file {} does not exist", file.display());
+        }
+        let mut config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(&file))
+            .merge(
+                Env::prefixed("TUTELA_")
+                    .filter(|key| !key.as_str().starts_with("test_") && key != "log")
+                    .split("__"),
+            )
+            .extract()
+            .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        if let Some(dir) = data_dir {
+            config.data_dir = dir.to_path_buf();
+        }
+        if let Some(url) = database_url {
+            config.database_url = url.to_owned();
+        }
+        Ok(config)
+    }
+
+    pub fn key_file(&self) -> PathBuf {
+        self.keys.key_file.clone().unwrap_or_else(|| self.data_dir.join("keys").join("root.key"))
+    }
+}

@@ -1,0 +1,218 @@
+//! The single writer: group commit of mutations and their audit events.
+//!
+//! Requests queue on a channel; the writer takes whatever is waiting (up to a bound), links
+//! the events into the chain, applies the mutations, signs one checkpoint for the new head
+//! and commits once. Each caller is answered only after that commit, so an acknowledged
+//! change or read is always in the log, at the cost of one sync per batch, not per request.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tutela_crypto::chain::{self, CheckpointSigner};
+use tutela_store::{AuditCheckpoint, AuditRecord, Mutation, Store};
+
+use super::canonical;
+use super::event::AuditEvent;
+use crate::clock::Clock;
+use crate::{CoreError, CoreResult};
+
+/// Requests merged into one transaction at most.
+const MAX_BATCH: usize = 512;
+const QUEUE: usize = 8192;
+
+/// The current checkpoint-signing key and its version.
+pub struct Signer {
+    pub version: u32,
+    pub key: CheckpointSigner,
+}
+
+struct Request {
+    mutations: Vec<Mutation>,
+    events: Vec<AuditEvent>,
+    reply: oneshot::Sender<CoreResult<()>>,
+}
+
+enum Message {
+    Write(Request),
+    Close(oneshot::Sender<()>),
+}
+
+/// Handle to the audit writer. Cheap to clone.
+#[derive(Clone)]
+pub struct AuditLog {
+    sender: mpsc::Sender<Message>,
+    depth: Arc<AtomicUsize>,
+}
+
+impl AuditLog {
+    /// Starts the writer task on the current runtime.
+    pub fn start(store: Arc<dyn Store>, signer: Signer, clock: Arc<dyn Clock>) -> (Self, JoinHandle<()>) {
+        let (sender, receiver) = mpsc::channel(QUEUE);
+        let depth = Arc::new(AtomicUsize::new(0));
+        let writer = Writer { store, signer, clock, depth: depth.clone() };
+        let handle = tokio::spawn(writer.run(receiver));
+        (Self { sender, depth }, handle)
+    }
+
+    /// Appends one event and waits until it is committed.
+    pub async fn record(&self, event: AuditEvent) -> CoreResult<()> {
+        self.commit(Vec::new(), vec![event]).await
+    }
+
+    /// Applies the mutations and appends the events atomically; returns after the commit.
+    pub async fn commit(&self, mutations: Vec<Mutation>, events: Vec<AuditEvent>) -> CoreResult<()> {
+        let (reply, answer) = oneshot::channel();
+        self.depth.fetch_add(1, Ordering::Relaxed);
+        if self.sender.send(Message::Write(Request { mutations, events, reply })).await.is_err() {
+            self.depth.fetch_sub(1, Ordering::Relaxed);
+            return Err(CoreError::Internal("the audit writer has stopped".into()));
+        }
+        answer.await.map_err(|_| CoreError::Internal("the audit writer has stopped".into()))?
+    }
+
+    /// Requests waiting to be committed (a metric).
+    pub fn queue_depth(&self) -> usize {
+        self.depth.load(Ordering::Relaxed)
+    }
+
+    /// Commits everything queued so far, then stops the writer.
+    pub async fn close(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.sender.send(Message::Close(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
+struct Writer {
+    store: Arc<dyn Store>,
+    signer: Signer,
+    clock: Arc<dyn Clock>,
+    depth: Arc<AtomicUsize>,
+}
+
+impl Writer {
+    async fn run(self, mut receiver: mpsc::Receiver<Message>) {
+        let mut closing = None;
+        while let Some(message) = receiver.recv().await {
+            let mut batch = Vec::new();
+            match message {
+                Message::Write(r) => batch.push(r),
+                Message::Close(done) => closing = Some(done),
+            }
+            while batch.len() < MAX_BATCH {
+                match receiver.try_recv() {
+                    Ok(Message::Write(r)) => batch.push(r),
+                    Ok(Message::Close(done)) => closing = Some(done),
+                    Err(_) => break,
+                }
+            }
+            if !batch.is_empty() {
+                self.write(batch).await;
+            }
+            if let Some(done) = closing.take() {
+                receiver.close();
+                // Drain what was sent before the close took effect.
+                let mut rest = Vec::new();
+                while let Ok(Message::Write(r)) = receiver.try_recv() {
+                    rest.push(r);
+                }
+                if !rest.is_empty() {
+                    self.write(rest).await;
+                }
+                let _ = done.send(());
+                return;
+            }
+        }
+    }
+
+    async fn write(&self, batch: Vec<Request>) {
+        let n = batch.len();
+        let result = self.commit(&batch).await;
+        match result {
+            Ok(()) => {
+                for r in batch {
+                    let _ = r.reply.send(Ok(()));
+                }
+            }
+            // One request's conflict must not fail its neighbours: retry each on its own.
+            Err(_) if n > 1 => {
+                for r in batch {
+                    let one = self.commit(std::slice::from_ref(&r)).await;
+                    let _ = r.reply.send(one);
+                }
+            }
+            Err(e) => {
+                for r in batch {
+                    let _ = r.reply.send(Err(CoreError::from_ref(&e)));
+                }
+            }
+        }
+        self.depth.fetch_sub(n, Ordering::Relaxed);
+    }
+
+    async fn commit(&self, batch: &[Request]) -> CoreResult<()> {
+        let mut tx = self.store.begin_write().await?;
+        let (mut seq, mut prev) = tx.audit_head().await?.unwrap_or((0, chain::GENESIS));
+        let mut records = Vec::new();
+        let mut buffer = Vec::with_capacity(256);
+        for request in batch {
+            for mutation in &request.mutations {
+                tx.apply(mutation).await?;
+            }
+            for event in &request.events {
+                seq += 1;
+                let mut record = AuditRecord {
+                    seq,
+                    at: self.clock.now(),
+                    actor_id: event.actor_id,
+                    actor: event.actor.clone(),
+                    action: event.action.to_owned(),
+                    outcome: event.outcome.as_str().to_owned(),
+                    customer_id: event.customer_id,
+                    fields: event.fields.clone(),
+                    purpose: event.purpose.clone(),
+                    source: event.source.clone(),
+                    detail: event.detail.as_ref().map(ToString::to_string),
+                    hash: [0; 32],
+                };
+                canonical::encode_into(&record, &mut buffer);
+                record.hash = chain::link(&prev, &buffer);
+                prev = record.hash;
+                records.push(record);
+            }
+        }
+        if !records.is_empty() {
+            tx.append_audit(&records).await?;
+            let at = self.clock.now();
+            let message = canonical::checkpoint_message(seq, &prev, at.unix_timestamp_nanos() / 1000);
+            tx.put_checkpoint(&AuditCheckpoint {
+                seq,
+                hash: prev,
+                at,
+                key_version: self.signer.version,
+                signature: self.signer.key.sign(&message).to_vec(),
+            })
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl CoreError {
+    /// A copy for fanning one failure out to several waiting callers.
+    fn from_ref(e: &CoreError) -> CoreError {
+        match e {
+            CoreError::Invalid { field, message } => CoreError::Invalid { field: field.clone(), message: message.clone() },
+            CoreError::NotFound(what) => CoreError::NotFound(what),
+            CoreError::Conflict(m) => CoreError::Conflict(m.clone()),
+            CoreError::Unauthenticated(m) => CoreError::Unauthenticated(m.clone()),
+            CoreError::SecondFactorRequired => CoreError::SecondFactorRequired,
+            CoreError::Forbidden(m) => CoreError::Forbidden(m.clone()),
+            CoreError::Internal(m) => CoreError::Internal(m.clone()),
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! Sign-in: password, then TOTP (enrolled on first sign-in) or a recovery code; sessions.
+//!
+//! Every user enrols a second factor: the foundation's policy is stricter than "users who
+//! reach sealed data", and per-role factor policies come with access governance.
+
+use secrecy::{ExposeSecret, SecretString};
+use time::OffsetDateTime;
+use tutela_crypto::keyring::WrappedKey;
+use tutela_crypto::{token, totp};
+use tutela_store::{Mutation, SessionRow, UserRow, UserStatus};
+
+use crate::audit::{AuditEvent, Outcome};
+use crate::policy::{Credential, Principal};
+use crate::{CoreError, CoreResult, Tutela};
+
+use super::users::normalise_email;
+
+const TOTP_FIELD: &str = "totp_secret";
+const WRONG_CREDENTIALS: &str = "wrong e-mail or password";
+
+/// A password accepted; the second factor is next, on a short-lived pending session.
+#[derive(Debug)]
+pub struct LoginStart {
+    pub pending_token: SecretString,
+    /// True when the user has no second factor yet and must enrol one now.
+    pub must_enrol: bool,
+}
+
+/// What an authenticator app needs. Shown once, during enrolment.
+#[derive(Debug)]
+pub struct TotpEnrolment {
+    pub secret_base32: SecretString,
+    pub otpauth_url: SecretString,
+    pub qr_svg: String,
+}
+
+/// A live session, as resolved from its cookie.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub user_id: uuid::Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub mfa_done: bool,
+    pub totp_enabled: bool,
+    pub expires_at: OffsetDateTime,
+}
+
+impl Tutela {
+    /// Checks the password. Unknown users cost the same work and get the same answer as a
+    /// wrong password, so the answer does not tell which accounts exist.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: SecretString,
+        source: Option<String>,
+        user_agent: Option<String>,
+    ) -> CoreResult<LoginStart> {
+        let claimed = email.trim().to_lowercase();
+        let user = match normalise_email(email) {
+            Ok(e) => self.store.user_by_email(&e).await?,
+            Err(_) => None,
+        };
+        let ok = match &user {
+            Some(u) => self.passwords.verify(password, &u.password_hash).await? && u.status == UserStatus::Active,
+            None => {
+                self.passwords.verify_dummy(password).await;
+                false
+            }
+        };
+        let Some(user) = user.filter(|_| ok) else {
+            let event = AuditEvent::anonymous(&claimed, "auth.login", source).outcome(Outcome::Failed);
+            self.audit.record(event).await?;
+            return Err(CoreError::Unauthenticated(WRONG_CREDENTIALS.into()));
+        };
+        let now = self.clock.now();
+        let (pending_token, hash) = token::new_token("tps_");
+        let session = SessionRow {
+            token_hash: hash,
+            user_id: user.id,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + self.config.second_factor_window,
+            mfa_done: false,
+            source: source.clone(),
+            user_agent,
+        };
+        let mut event = AuditEvent::anonymous(&user.email, "auth.password", source);
+        event.actor_id = Some(user.id);
+        self.audit.commit(vec![Mutation::InsertSession(session)], vec![event]).await?;
+        Ok(LoginStart { pending_token, must_enrol: !user.totp_enabled })
+    }
+
+    /// Resolves a session cookie, enforcing the idle and absolute timeouts.
+    pub async fn session(&self, token: &str) -> CoreResult<SessionInfo> {
+        let (row, user) = self.live_session(token).await?;
+        Ok(SessionInfo {
+            user_id: user.id,
+            email: user.email,
+            display_name: user.display_name,
+            mfa_done: row.mfa_done,
+            totp_enabled: user.totp_enabled,
+            expires_at: row.expires_at.min(row.last_seen_at + self.config.session_idle),
+        })
+    }
+
+    async fn live_session(&self, token: &str) -> CoreResult<(SessionRow, UserRow)> {
+        let expired = || CoreError::Unauthenticated("session expired or signed out; sign in again".into());
+        let hash = token::hash_token(token);
+        let row = self.store.session_get(&hash).await?.ok_or_else(expired)?;
+        let now = self.clock.now();
+        if now >= row.expires_at || (row.mfa_done && now >= row.last_seen_at + self.config.session_idle) {
+            self.audit.commit(vec![Mutation::DeleteSession { token_hash: hash }], Vec::new()).await?;
+            return Err(expired());
+        }
+        let user = self.store.user_get(row.user_id).await?.filter(|u| u.status == UserStatus::Active).ok_or_else(expired)?;
+        // Recording activity once a minute is enough for a 30-minute idle timeout.
+        if now - row.last_seen_at > time::Duration::minutes(1) {
+            self.store.session_touch(&hash, now).await?;
+        }
+        Ok((row, user))
+    }
+
+    /// The principal behind a fully signed-in session.
+    pub async fn session_principal(&self, token: &str, source: Option<String>) -> CoreResult<Principal> {
+        let (row, user) = self.live_session(token).await?;
+        if !row.mfa_done {
+            return Err(CoreError::SecondFactorRequired);
+        }
+        self.principal_of(&user, Credential::Session, source).await
+    }
+
+    /// Starts TOTP enrolment on a pending session of a user without a second factor.
+    pub async fn begin_totp_enrolment(&self, pending_token: &str) -> CoreResult<TotpEnrolment> {
+        let (_, mut user) = self.live_session(pending_token).await?;
+        if user.totp_enabled {
+            return Err(CoreError::Conflict("a second factor is already enrolled".into()));
+        }
+        let secret = totp::generate_secret();
+        let dek = self.user_key(&user).await?;
+        user.totp_secret = Some(dek.seal_field(user.id.as_bytes(), TOTP_FIELD, &secret));
+        user.updated_at = self.clock.now();
+        let cfg = totp::TotpConfig { issuer: self.config.totp_issuer.clone(), account: user.email.clone() };
+        let url = totp::otpauth_url(&secret, &cfg)?;
+        let qr_svg = totp::qr_svg(&url)?;
+        let secret_base32 = SecretString::from(data_encoding::BASE32_NOPAD.encode(&secret));
+        let mut event = AuditEvent::anonymous(&user.email, "auth.totp_enrol_start", None);
+        event.actor_id = Some(user.id);
+        self.audit.commit(vec![Mutation::UpdateUser(user)], vec![event]).await?;
+        Ok(TotpEnrolment { secret_base32, otpauth_url: SecretString::from(url), qr_svg })
+    }
+
+    /// Completes enrolment with a first code; returns the signed-in session and one-time
+    /// recovery codes (shown once, stored hashed).
+    pub async fn confirm_totp_enrolment(&self, pending_token: &str, code: &str) -> CoreResult<(SecretString, Vec<SecretString>)> {
+        let (row, mut user) = self.live_session(pending_token).await?;
+        if user.totp_enabled {
+            return Err(CoreError::Conflict("a second factor is already enrolled".into()));
+        }
+        let step = self.check_totp(&user, code).await?;
+        user.totp_enabled = true;
+        user.totp_last_step = Some(step);
+        user.updated_at = self.clock.now();
+        let codes = token::recovery_codes(10);
+        let hashes = codes.iter().map(|c| token::hash_token(&token::normalise_recovery_code(c.expose_secret()))).collect();
+        let (session, mutation) = self.promote(&row);
+        let mut event = AuditEvent::anonymous(&user.email, "auth.totp_enrolled", row.source.clone());
+        event.actor_id = Some(user.id);
+        let user_id = user.id;
+        self.audit
+            .commit(vec![Mutation::UpdateUser(user), Mutation::InsertRecoveryCodes { user_id, hashes }, mutation], vec![event])
+            .await?;
+        Ok((session, codes))
+    }
+
+    /// The second factor: a TOTP code (each accepted once) or an unused recovery code.
+    pub async fn second_factor(&self, pending_token: &str, code: &str) -> CoreResult<SecretString> {
+        let (row, user) = self.live_session(pending_token).await?;
+        if !user.totp_enabled {
+            return Err(CoreError::invalid("code", "no second factor is enrolled yet"));
+        }
+        let mut event = AuditEvent::anonymous(&user.email, "auth.second_factor", row.source.clone());
+        event.actor_id = Some(user.id);
+        let code = code.trim();
+        let factor = if code.chars().all(|c| c.is_ascii_digit()) {
+            let step = match self.check_totp(&user, code).await {
+                Ok(step) => step,
+                Err(e) => {
+                    self.audit.record(event.outcome(Outcome::Failed).detail(serde_json::json!({ "factor": "totp" }))).await?;
+                    return Err(e);
+                }
+            };
+            Mutation::AdvanceTotpStep { user_id: user.id, step }
+        } else {
+            let hash = token::hash_token(&token::normalise_recovery_code(code));
+            Mutation::UseRecoveryCode { user_id: user.id, hash, at: self.clock.now() }
+        };
+        let (session, promote) = self.promote(&row);
+        match self.audit.commit(vec![factor, promote], vec![event.clone()]).await {
+            Ok(()) => Ok(session),
+            Err(CoreError::Conflict(_) | CoreError::NotFound(_)) => {
+                self.audit.record(event.outcome(Outcome::Failed)).await?;
+                Err(CoreError::invalid("code", "that code was already used or is not valid"))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn logout(&self, token: &str) -> CoreResult<()> {
+        let hash = token::hash_token(token);
+        if let Some(row) = self.store.session_get(&hash).await? {
+            let mut event = AuditEvent::anonymous("", "auth.logout", row.source.clone());
+            event.actor_id = Some(row.user_id);
+            if let Some(user) = self.store.user_get(row.user_id).await? {
+                event.actor = user.email;
+            }
+            self.audit.commit(vec![Mutation::DeleteSession { token_hash: hash }], vec![event]).await?;
+        }
+        Ok(())
+    }
+
+    /// A new session id for the signed-in session (session-fixation defence).
+    fn promote(&self, pending: &SessionRow) -> (SecretString, Mutation) {
+        let now = self.clock.now();
+        let (token, hash) = token::new_token("tss_");
+        let new = SessionRow {
+            token_hash: hash,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + self.config.session_absolute,
+            mfa_done: true,
+            ..pending.clone()
+        };
+        (token, Mutation::PromoteSession { old_hash: pending.token_hash, new })
+    }
+
+    async fn user_key(&self, user: &UserRow) -> CoreResult<tutela_crypto::keyring::DataKey> {
+        let wrapped = WrappedKey { kek_version: user.kek_version, bytes: user.wrapped_dek.clone() };
+        self.keys.data_key(user.id.as_bytes(), &wrapped).await
+    }
+
+    /// Verifies a TOTP code against the user's sealed secret, refusing replays.
+    async fn check_totp(&self, user: &UserRow, code: &str) -> CoreResult<i64> {
+        let sealed = user.totp_secret.as_ref().ok_or_else(|| CoreError::invalid("code", "start enrolment first"))?;
+        let secret = self.user_key(user).await?.open_field(user.id.as_bytes(), TOTP_FIELD, sealed)?;
+        let now = u64::try_from(self.clock.now().unix_timestamp()).unwrap_or(0);
+        let last = user.totp_last_step.and_then(|s| u64::try_from(s).ok());
+        let step = totp::verify(&secret, code, now, last).map_err(|e| CoreError::invalid("code", e.to_string()))?;
+        i64::try_from(step).map_err(|_| CoreError::invalid("code", "time step out of range"))
+    }
+}

@@ -1,0 +1,217 @@
+//! Managing users and their roles.
+
+use std::collections::BTreeSet;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use time::OffsetDateTime;
+use tutela_store::{Mutation, RoleRow, UserRow, UserStatus};
+use uuid::Uuid;
+
+use crate::audit::AuditEvent;
+use crate::policy::{parse_permissions, Credential, Permission, Principal};
+use crate::{CoreError, CoreResult, Tutela};
+
+const MIN_PASSWORD: usize = 12;
+const MAX_PASSWORD: usize = 128;
+
+pub struct NewUser {
+    pub email: String,
+    pub display_name: String,
+    pub password: SecretString,
+    /// Role names.
+    pub roles: Vec<String>,
+}
+
+/// A user as administrators see it: never the password hash or TOTP secret.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserView {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub status: String,
+    pub totp_enabled: bool,
+    pub roles: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+pub(crate) fn normalise_email(email: &str) -> CoreResult<String> {
+    let email = email.trim().to_lowercase();
+    let ok = email.len() <= 254
+        && email.matches('@').count() == 1
+        && email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
+        && !email.contains(char::is_whitespace);
+    if ok {
+        Ok(email)
+    } else {
+        Err(CoreError::invalid("email", "not an e-mail address"))
+    }
+}
+
+/// NIST SP 800-63B: length, not composition rules; no periodic change.
+pub(crate) fn check_password(password: &SecretString) -> CoreResult<()> {
+    let n = password.expose_secret().chars().count();
+    if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&n) {
+        return Err(CoreError::invalid("password", format!("use {MIN_PASSWORD} to {MAX_PASSWORD} characters")));
+    }
+    Ok(())
+}
+
+impl Tutela {
+    pub async fn create_user(&self, principal: &Principal, new: NewUser) -> CoreResult<UserView> {
+        self.require(principal, Permission::UserManage, "user.create").await?;
+        self.insert_user(Some(principal), new).await
+    }
+
+    /// Creates a user; `by` is `None` only while setting up the first administrator.
+    pub(crate) async fn insert_user(&self, by: Option<&Principal>, new: NewUser) -> CoreResult<UserView> {
+        let email = normalise_email(&new.email)?;
+        let display_name = new.display_name.trim().to_owned();
+        if display_name.is_empty() || display_name.chars().count() > 100 {
+            return Err(CoreError::invalid("display_name", "a name is 1 to 100 characters"));
+        }
+        check_password(&new.password)?;
+        let roles = self.resolve_roles(&new.roles).await?;
+        if self.store.user_by_email(&email).await?.is_some() {
+            return Err(CoreError::Conflict(format!("a user with e-mail {email} exists")));
+        }
+        let hash = self.passwords.hash(new.password).await?;
+        let id = Uuid::now_v7();
+        let (_, wrapped) = self.keys.new_data_key(id.as_bytes());
+        let now = self.clock.now();
+        let row = UserRow {
+            id,
+            email: email.clone(),
+            display_name,
+            password_hash: hash,
+            status: UserStatus::Active,
+            kek_version: wrapped.kek_version,
+            wrapped_dek: wrapped.bytes,
+            totp_secret: None,
+            totp_enabled: false,
+            totp_last_step: None,
+            locale: "zh-CN".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        let role_names: Vec<String> = roles.iter().map(|r| r.name.clone()).collect();
+        let event = match by {
+            Some(p) => AuditEvent::by(p, "user.create"),
+            None => AuditEvent::anonymous(&email, "setup.admin", None),
+        }
+        .detail(serde_json::json!({ "user": id, "email": email, "roles": role_names }));
+        self.audit
+            .commit(
+                vec![
+                    Mutation::InsertUser(row.clone()),
+                    Mutation::SetUserRoles { user_id: id, role_ids: roles.iter().map(|r| r.id).collect() },
+                ],
+                vec![event],
+            )
+            .await?;
+        Ok(view(&row, role_names))
+    }
+
+    async fn resolve_roles(&self, names: &[String]) -> CoreResult<Vec<RoleRow>> {
+        let all = self.store.roles_list().await?;
+        names
+            .iter()
+            .map(|name| {
+                all.iter()
+                    .find(|r| &r.name == name)
+                    .cloned()
+                    .ok_or_else(|| CoreError::invalid("roles", format!("unknown role {name:?}")))
+            })
+            .collect()
+    }
+
+    pub async fn users(&self, principal: &Principal) -> CoreResult<Vec<UserView>> {
+        self.require(principal, Permission::UserManage, "user.list").await?;
+        let mut out = Vec::new();
+        for user in self.store.users_list().await? {
+            let roles = self.store.user_roles(user.id).await?.into_iter().map(|r| r.name).collect();
+            out.push(view(&user, roles));
+        }
+        Ok(out)
+    }
+
+    pub async fn set_user_roles(&self, principal: &Principal, user_id: Uuid, roles: &[String]) -> CoreResult<UserView> {
+        self.require(principal, Permission::UserManage, "user.set_roles").await?;
+        let user = self.store.user_get(user_id).await?.ok_or(CoreError::NotFound("user"))?;
+        let resolved = self.resolve_roles(roles).await?;
+        let names: Vec<String> = resolved.iter().map(|r| r.name.clone()).collect();
+        let event = AuditEvent::by(principal, "user.set_roles").detail(serde_json::json!({ "user": user_id, "roles": names }));
+        self.audit
+            .commit(
+                vec![
+                    Mutation::SetUserRoles { user_id, role_ids: resolved.iter().map(|r| r.id).collect() },
+                    // New permissions take effect at the next sign-in.
+                    Mutation::DeleteUserSessions { user_id },
+                ],
+                vec![event],
+            )
+            .await?;
+        Ok(view(&user, names))
+    }
+
+    /// Disables a user and ends their sessions at once.
+    pub async fn set_user_status(&self, principal: &Principal, user_id: Uuid, status: UserStatus) -> CoreResult<()> {
+        self.require(principal, Permission::UserManage, "user.set_status").await?;
+        let mut user = self.store.user_get(user_id).await?.ok_or(CoreError::NotFound("user"))?;
+        user.status = status;
+        user.updated_at = self.clock.now();
+        let event =
+            AuditEvent::by(principal, "user.set_status").detail(serde_json::json!({ "user": user_id, "status": status.as_str() }));
+        self.audit.commit(vec![Mutation::UpdateUser(user), Mutation::DeleteUserSessions { user_id }], vec![event]).await
+    }
+
+    pub async fn roles(&self, principal: &Principal) -> CoreResult<Vec<RoleRow>> {
+        if !principal.has(Permission::RoleManage) {
+            self.require(principal, Permission::UserManage, "role.list").await?;
+        }
+        Ok(self.store.roles_list().await?)
+    }
+
+    /// Creates or replaces a custom role. Built-in roles cannot be changed.
+    pub async fn put_role(&self, principal: &Principal, role: RoleRow) -> CoreResult<RoleRow> {
+        self.require(principal, Permission::RoleManage, "role.put").await?;
+        let name = role.name.trim();
+        if name.is_empty() || name.chars().count() > 64 {
+            return Err(CoreError::invalid("name", "a role name is 1 to 64 characters"));
+        }
+        parse_permissions(&role.permissions)?;
+        let existing = self.store.roles_list().await?;
+        if existing.iter().any(|r| r.builtin && (r.id == role.id || r.name == name)) {
+            return Err(CoreError::Conflict(format!("{name} is a built-in role and cannot be changed")));
+        }
+        let role = RoleRow { name: name.to_owned(), builtin: false, ..role };
+        let event = AuditEvent::by(principal, "role.put").detail(&serde_json::json!({
+            "role": role.id, "name": role.name, "permissions": role.permissions
+        }));
+        self.audit.commit(vec![Mutation::PutRole(role.clone())], vec![event]).await?;
+        Ok(role)
+    }
+
+    /// The principal of a signed-in user: permissions are the union of the user's roles.
+    pub(crate) async fn principal_of(&self, user: &UserRow, credential: Credential, source: Option<String>) -> CoreResult<Principal> {
+        let mut permissions = BTreeSet::new();
+        for role in self.store.user_roles(user.id).await? {
+            // An unknown name in a stored role grants nothing rather than failing sign-in.
+            permissions.extend(role.permissions.iter().filter_map(|p| p.parse::<Permission>().ok()));
+        }
+        Ok(Principal { user_id: Some(user.id), label: user.email.clone(), permissions, credential, source })
+    }
+}
+
+fn view(user: &UserRow, roles: Vec<String>) -> UserView {
+    UserView {
+        id: user.id,
+        email: user.email.clone(),
+        display_name: user.display_name.clone(),
+        status: user.status.as_str().to_owned(),
+        totp_enabled: user.totp_enabled,
+        roles,
+        created_at: user.created_at,
+    }
+}

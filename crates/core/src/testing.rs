@@ -1,0 +1,151 @@
+//! A test harness for the domain and the layers above it, on SQLite and on PostgreSQL:
+//! every test written with [`on_both_stores!`] runs twice. Behind the `testing` feature.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tempfile::TempDir;
+use crate::clock::ManualClock;
+use crate::policy::{Credential, Permission, Principal};
+use crate::{Config, Tutela};
+use tutela_crypto::password::PasswordHasher;
+use tutela_crypto::provider::KeyFileProvider;
+use tutela_store::Store;
+use tutela_store_postgres::PgStore;
+use tutela_store_sqlite::SqliteStore;
+use tutela_store_tests::{fresh_pg_database, PgDatabaseGuard};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs an async test body once per backend, as two test functions.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($name:ident => $body:ident;)*) => {
+        $(mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() { super::$body(::tutela_core::testing::Backend::Sqlite).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() { super::$body(::tutela_core::testing::Backend::Postgres).await }
+        })*
+    };
+}
+
+pub struct Harness {
+    pub tutela: Arc<Tutela>,
+    pub clock: Arc<ManualClock>,
+    pub backend: Backend,
+    /// The data directory (key file, and for SQLite the database).
+    pub dir: TempDir,
+    pub db: Db,
+    pg_guard: Option<PgDatabaseGuard>,
+}
+
+/// Where the database is, for tests that reach under the store (tampering, scanning).
+pub enum Db {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+#[must_use]
+pub fn cheap_hasher() -> PasswordHasher {
+    // Small Argon2id parameters keep the suite fast; production uses the OWASP defaults.
+    PasswordHasher::with_params(256, 1, 1, 2)
+}
+
+async fn open_store(db: &Db) -> Arc<dyn Store> {
+    match db {
+        Db::Sqlite(path) => Arc::new(SqliteStore::open(path).await.expect("open SQLite")),
+        Db::Postgres(url) => Arc::new(PgStore::connect(url).await.expect("connect PostgreSQL")),
+    }
+}
+
+impl Harness {
+    pub async fn new(backend: Backend) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (db, pg_guard) = match backend {
+            Backend::Sqlite => (Db::Sqlite(dir.path().join("tutela.db")), None),
+            Backend::Postgres => {
+                let (url, guard) = fresh_pg_database().await;
+                (Db::Postgres(url), Some(guard))
+            }
+        };
+        let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
+        let tutela = Self::open_tutela(&dir, &db, clock.clone()).await;
+        Self { tutela, clock, backend, dir, db, pg_guard }
+    }
+
+    async fn open_tutela(dir: &TempDir, db: &Db, clock: Arc<ManualClock>) -> Arc<Tutela> {
+        let provider = Arc::new(KeyFileProvider::open_or_create(&dir.path().join("keys/root.key")).expect("key file"));
+        let tutela = Tutela::open(open_store(db).await, provider, clock, cheap_hasher(), Config::default()).await;
+        Arc::new(tutela.expect("open Tutela"))
+    }
+
+    /// Closes and opens again on the same data (a restart).
+    pub async fn restart(&mut self) {
+        self.tutela.close().await;
+        self.tutela = Self::open_tutela(&self.dir, &self.db, self.clock.clone()).await;
+    }
+
+    /// Runs SQL directly against the database, as an attacker with write access would.
+    pub async fn raw_sql(&self, sql: &str) {
+        match &self.db {
+            Db::Sqlite(path) => {
+                let url = format!("sqlite://{}", path.display());
+                let pool = sqlx::SqlitePool::connect(&url).await.expect("raw SQLite");
+                sqlx::raw_sql(sql).execute(&pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+                pool.close().await;
+            }
+            Db::Postgres(url) => {
+                let pool = sqlx::PgPool::connect(url).await.expect("raw PostgreSQL");
+                sqlx::raw_sql(sql).execute(&pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+                pool.close().await;
+            }
+        }
+    }
+
+    pub async fn close(self) {
+        self.tutela.close().await;
+        if let Some(guard) = self.pg_guard {
+            guard.drop_database().await;
+        }
+    }
+}
+
+pub fn principal(label: &str, permissions: &[Permission]) -> Principal {
+    Principal {
+        user_id: Some(uuid::Uuid::now_v7()),
+        label: label.to_owned(),
+        permissions: permissions.iter().copied().collect::<BTreeSet<_>>(),
+        credential: Credential::Session,
+        source: Some("127.0.0.1".into()),
+    }
+}
+
+/// A user who may do everything with customer data.
+pub fn steward() -> Principal {
+    principal(
+        "steward@example.com",
+        &[
+            Permission::CustomerRead,
+            Permission::CustomerWrite,
+            Permission::CustomerErase,
+            Permission::CustomerImport,
+            Permission::CustomerExport,
+            Permission::RevealConfidential,
+            Permission::RevealRestricted,
+        ],
+    )
+}
+
+pub fn operator() -> Principal {
+    principal("admin@example.com", &[Permission::KeyManage, Permission::AuditRead, Permission::SchemaManage, Permission::UserManage])
+}
+
+pub fn values(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}

@@ -1,0 +1,288 @@
+//! The customer vault: records whose confidential and restricted fields are sealed under a
+//! per-record data key, read masked by default, revealed only with permission and purpose.
+
+mod export;
+pub mod import;
+mod mask;
+mod record;
+pub mod values;
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use serde::Serialize;
+use time::OffsetDateTime;
+use tutela_store::{CustomerQuery, FieldDef, FilterOp, Mutation, PlainFilter, SortKey};
+use uuid::Uuid;
+
+use crate::audit::{AuditEvent, Outcome};
+use crate::policy::{Permission, Principal};
+use crate::{CoreError, CoreResult, Tutela};
+
+pub use mask::mask;
+pub use export::{ExportFormat, ExportReport};
+pub use record::{Schema, SealedRecord};
+
+/// A customer as a caller may see it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CustomerView {
+    pub id: Uuid,
+    pub version: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    pub fields: Vec<FieldValue>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldValue {
+    pub id: String,
+    pub value: String,
+    /// True when `value` is a masked rendering of a sealed value.
+    pub masked: bool,
+}
+
+impl CustomerView {
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.fields.iter().find(|f| f.id == field).map(|f| f.value.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListRequest {
+    pub filters: Vec<PlainFilter>,
+    pub sort: SortKey,
+    /// Opaque cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerPage {
+    pub items: Vec<CustomerView>,
+    pub next_cursor: Option<String>,
+}
+
+const MAX_PAGE: u32 = 500;
+const DEFAULT_PAGE: u32 = 50;
+const MAX_PURPOSE: usize = 500;
+
+impl Tutela {
+    pub(crate) async fn schema(&self) -> CoreResult<Schema> {
+        Ok(Schema::new(self.store.fields_list().await?))
+    }
+
+    pub async fn create_customer(&self, principal: &Principal, values: BTreeMap<String, String>) -> CoreResult<CustomerView> {
+        self.require(principal, Permission::CustomerWrite, "customer.create").await?;
+        let schema = self.schema().await?;
+        let values = schema.validate_new(&values)?;
+        let now = self.clock.now();
+        let record = SealedRecord::seal_new(&self.keys, &schema, &values, now)?;
+        let view = record.view_from_plaintext(&schema, &values);
+        let event = AuditEvent::by(principal, "customer.create").customer(record.row.id).fields(values.keys().cloned());
+        let mutation = record.into_insert_with(&self.keys, &schema)?;
+        self.audit.commit(vec![mutation], vec![event]).await?;
+        Ok(view)
+    }
+
+    pub async fn customer(&self, principal: &Principal, id: Uuid) -> CoreResult<CustomerView> {
+        self.require(principal, Permission::CustomerRead, "customer.read").await?;
+        let schema = self.schema().await?;
+        let row = self.store.customer_get(id).await?.ok_or(CoreError::NotFound("customer"))?;
+        let record = SealedRecord::open(&self.keys, row).await?;
+        let view = record.masked_view(&schema)?;
+        let sealed: Vec<String> = record.row.sealed.keys().cloned().collect();
+        self.audit.record(AuditEvent::by(principal, "customer.read").customer(id).fields(sealed)).await?;
+        Ok(view)
+    }
+
+    /// Plaintext of the named fields. Sealed fields need the reveal permission of their
+    /// classification; a refusal is audited like a success, with the purpose given.
+    pub async fn reveal(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        fields: &[String],
+        purpose: &str,
+    ) -> CoreResult<BTreeMap<String, String>> {
+        self.require(principal, Permission::CustomerRead, "customer.reveal").await?;
+        let purpose = purpose.trim();
+        if purpose.chars().count() < 3 || purpose.chars().count() > MAX_PURPOSE {
+            return Err(CoreError::invalid("purpose", format!("state the purpose in 3 to {MAX_PURPOSE} characters")));
+        }
+        if fields.is_empty() {
+            return Err(CoreError::invalid("fields", "name at least one field to reveal"));
+        }
+        let schema = self.schema().await?;
+        let mut denied = Vec::new();
+        for field in fields {
+            let def = schema.get(field).ok_or_else(|| CoreError::invalid("fields", format!("unknown field {field:?}")))?;
+            if def.classification.is_sealed() && !principal.can_reveal(def.classification) {
+                denied.push(field.clone());
+            }
+        }
+        let event = AuditEvent::by(principal, "customer.reveal").customer(id).fields(fields.iter().cloned()).purpose(purpose);
+        if !denied.is_empty() {
+            self.audit.record(event.outcome(Outcome::Denied)).await?;
+            return Err(CoreError::Forbidden(format!("your roles may not reveal: {}", denied.join(", "))));
+        }
+        let row = self.store.customer_get(id).await?.ok_or(CoreError::NotFound("customer"))?;
+        let record = SealedRecord::open(&self.keys, row).await?;
+        let mut revealed = BTreeMap::new();
+        for field in fields {
+            if let Some(value) = record.plaintext(field)? {
+                revealed.insert(field.clone(), value);
+            }
+        }
+        self.audit.record(event).await?;
+        Ok(revealed)
+    }
+
+    /// Applies changes (`None` clears a field) if the record is still at `version`.
+    pub async fn update_customer(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        version: i64,
+        changes: BTreeMap<String, Option<String>>,
+    ) -> CoreResult<CustomerView> {
+        self.require(principal, Permission::CustomerWrite, "customer.update").await?;
+        let schema = self.schema().await?;
+        let changes = schema.validate_changes(&changes)?;
+        let row = self.store.customer_get(id).await?.ok_or(CoreError::NotFound("customer"))?;
+        if row.version != version {
+            return Err(CoreError::Conflict(format!(
+                "customer {id} is at version {}, not {version}: reload it and apply your change again",
+                row.version
+            )));
+        }
+        let mut record = SealedRecord::open(&self.keys, row).await?;
+        record.apply_changes(&schema, &changes, self.clock.now())?;
+        let view = record.masked_view(&schema)?;
+        let event = AuditEvent::by(principal, "customer.update").customer(id).fields(changes.keys().cloned());
+        let mutation = record.into_update(&self.keys, &schema)?;
+        self.audit.commit(vec![mutation], vec![event]).await?;
+        Ok(view)
+    }
+
+    /// Crypto-shredding: the record and its data key are deleted, and the erasure is kept in
+    /// a ledger so that a restored backup can apply it again.
+    pub async fn erase_customer(&self, principal: &Principal, id: Uuid, reason: &str) -> CoreResult<()> {
+        self.require(principal, Permission::CustomerErase, "customer.erase").await?;
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > MAX_PURPOSE {
+            return Err(CoreError::invalid("reason", format!("give a reason in 1 to {MAX_PURPOSE} characters")));
+        }
+        let erasure = tutela_store::ErasureRecord {
+            seq: 0,
+            customer_id: id,
+            erased_at: self.clock.now(),
+            actor_id: principal.user_id,
+            reason: reason.to_owned(),
+        };
+        let event = AuditEvent::by(principal, "customer.erase").customer(id).detail(serde_json::json!({ "reason": reason }));
+        self.audit.commit(vec![Mutation::EraseCustomer(erasure)], vec![event]).await.map_err(|e| match e {
+            CoreError::NotFound(_) => CoreError::NotFound("customer"),
+            other => other,
+        })
+    }
+
+    pub async fn list_customers(&self, principal: &Principal, request: ListRequest) -> CoreResult<CustomerPage> {
+        self.require(principal, Permission::CustomerRead, "customer.list").await?;
+        let schema = self.schema().await?;
+        for filter in &request.filters {
+            schema.require_plain(&filter.field_id, "filter")?;
+        }
+        if let Some(field) = &request.sort.field_id {
+            schema.require_plain(field, "sort")?;
+        }
+        let limit = request.limit.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(CoreError::invalid("limit", format!("a page holds 1 to {MAX_PAGE} customers")));
+        }
+        let query = CustomerQuery {
+            filters: request.filters.clone(),
+            ids: None,
+            sort: request.sort.clone(),
+            after: request.cursor.as_deref().map(decode_cursor).transpose()?,
+            limit: limit + 1,
+        };
+        let mut rows = self.store.customers_query(&query).await?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_cursor = if more { rows.last().map(|r| encode_cursor(&request.sort, r)) } else { None };
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            items.push(SealedRecord::open(&self.keys, row).await?.masked_view(&schema)?);
+        }
+        let filtered: Vec<&str> = request.filters.iter().map(|f| f.field_id.as_str()).collect();
+        let event = AuditEvent::by(principal, "customer.list")
+            .detail(serde_json::json!({ "count": items.len(), "filters": filtered }));
+        self.audit.record(event).await?;
+        Ok(CustomerPage { items, next_cursor })
+    }
+
+    /// Exact-match search on a sealed, blind-indexed field (e-mail, phone, national ID), or
+    /// on a plaintext field. Candidates from the truncated index are confirmed by decrypting.
+    pub async fn lookup_customers(&self, principal: &Principal, field: &str, value: &str) -> CoreResult<Vec<CustomerView>> {
+        self.require(principal, Permission::CustomerRead, "customer.lookup").await?;
+        let schema = self.schema().await?;
+        let def = schema.get(field).ok_or_else(|| CoreError::invalid("field", format!("unknown field {field:?}")))?;
+        let rows = if def.classification.is_sealed() {
+            self.blind_candidates(def, value).await?
+        } else {
+            let filter = PlainFilter { field_id: field.to_owned(), op: FilterOp::Equals, value: value.trim().to_owned() };
+            self.store.customers_query(&CustomerQuery { filters: vec![filter], limit: MAX_PAGE, ..Default::default() }).await?
+        };
+        let wanted = values::normalise_for_index(def.kind, value);
+        let mut items = Vec::new();
+        for row in rows {
+            let record = SealedRecord::open(&self.keys, row).await?;
+            let matches = match (&wanted, record.plaintext(field)?) {
+                (Some(w), Some(v)) => values::normalise_for_index(def.kind, &v).as_ref() == Some(w),
+                (None, Some(_)) => true,
+                (_, None) => false,
+            };
+            if matches {
+                items.push(record.masked_view(&schema)?);
+            }
+        }
+        let event = AuditEvent::by(principal, "customer.lookup")
+            .fields([field.to_owned()])
+            .detail(serde_json::json!({ "matches": items.len() }));
+        self.audit.record(event).await?;
+        Ok(items)
+    }
+
+    async fn blind_candidates(&self, def: &FieldDef, value: &str) -> CoreResult<Vec<tutela_store::CustomerRow>> {
+        let Some(normalised) = values::normalise_for_index(def.kind, value) else {
+            return Err(CoreError::invalid(
+                "field",
+                format!("{} is sealed and has no search index; only e-mail, phone and national ID fields do", def.id),
+            ));
+        };
+        let ids = self.store.blind_lookup(&def.id, self.keys.blind_index(&def.id, &normalised)).await?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let limit = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+        Ok(self.store.customers_query(&CustomerQuery { ids: Some(ids), limit, ..Default::default() }).await?)
+    }
+
+    pub async fn customer_count(&self) -> CoreResult<u64> {
+        Ok(self.store.customers_count().await?)
+    }
+}
+
+fn encode_cursor(sort: &SortKey, row: &tutela_store::CustomerRow) -> String {
+    let value = sort.field_id.as_ref().and_then(|f| row.plain.get(f)).cloned().unwrap_or_default();
+    let json = serde_json::to_vec(&(value, row.id)).expect("a cursor serialises");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+}
+
+fn decode_cursor(cursor: &str) -> CoreResult<(String, Uuid)> {
+    let bad = || CoreError::invalid("cursor", "not a cursor returned by a previous page");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    serde_json::from_slice(&bytes).map_err(|_| bad())
+}

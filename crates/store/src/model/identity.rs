@@ -1,0 +1,107 @@
+use std::fmt;
+use std::str::FromStr;
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserStatus {
+    Active,
+    Disabled,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+impl fmt::Display for UserStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for UserStatus {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "active" => Ok(Self::Active),
+            "disabled" => Ok(Self::Disabled),
+            _ => Err(()),
+        }
+    }
+}
+
+/// A user. The TOTP secret is sealed under the user's own data key, like a customer field.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserRow {
+    pub id: Uuid,
+    /// Lower-cased; unique.
+    pub email: String,
+    pub display_name: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    pub status: UserStatus,
+    pub kek_version: u32,
+    pub wrapped_dek: Vec<u8>,
+    pub totp_secret: Option<Vec<u8>>,
+    /// Enrolment is confirmed with a first valid code; until then the secret is pending.
+    pub totp_enabled: bool,
+    /// The last accepted TOTP time step: a code at or before it is a replay.
+    pub totp_last_step: Option<i64>,
+    pub locale: String,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl fmt::Debug for UserRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserRow")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("status", &self.status)
+            .field("totp_enabled", &self.totp_enabled)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleRow {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub builtin: bool,
+    pub permissions: Vec<String>,
+}
+
+/// A console session, found by the SHA-256 of its cookie value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub token_hash: [u8; 32],
+    pub user_id: Uuid,
+    pub created_at: OffsetDateTime,
+    pub last_seen_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    /// False while the password is checked but the second factor is not yet.
+    pub mfa_done: bool,
+    pub source: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// An API token for programs, found by the SHA-256 of the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiTokenRow {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    pub token_hash: [u8; 32],
+    pub scopes: Vec<String>,
+    pub created_at: OffsetDateTime,
+    pub expires_at: Option<OffsetDateTime>,
+    pub last_used_at: Option<OffsetDateTime>,
+    pub revoked_at: Option<OffsetDateTime>,
+}

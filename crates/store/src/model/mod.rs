@@ -1,0 +1,22 @@
+//! Row models: what the store persists, nothing more. Domain rules live in `tutela-core`.
+
+mod audit;
+mod customer;
+mod identity;
+mod keys;
+mod mutation;
+mod schema;
+
+pub use audit::{AuditCheckpoint, AuditFilter, AuditRecord};
+pub use customer::{BlindEntry, CustomerQuery, CustomerRow, ErasureRecord, FilterOp, KeyRewrap, PlainFilter, SortKey, WrappedKeyRef};
+pub use identity::{ApiTokenRow, RoleRow, SessionRow, UserRow, UserStatus};
+pub use keys::StoredKey;
+pub use mutation::Mutation;
+pub use schema::{Classification, FieldDef, FieldKind, UnknownValue};
+
+/// Parses a stored enum value, naming the column on failure.
+pub fn parse_stored<T: std::str::FromStr>(column: &str, value: &str) -> Result<T, crate::StoreError> {
+    value
+        .parse()
+        .map_err(|_| crate::StoreError::Corrupt(format!("{column}: unknown value {value:?}")))
+}

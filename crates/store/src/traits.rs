@@ -1,0 +1,69 @@
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use crate::{
+    ApiTokenRow, AuditCheckpoint, AuditFilter, AuditRecord, CustomerQuery, CustomerRow, ErasureRecord, FieldDef,
+    Mutation, RoleRow, SessionRow, StoreResult, StoredKey, UserRow, WrappedKeyRef,
+};
+
+/// Persistence for Tutela. Reads are methods here; every write goes through [`WriteTx`].
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`, for logs and metrics.
+    fn backend(&self) -> &'static str;
+    /// A cheap round trip, for readiness checks.
+    async fn ping(&self) -> StoreResult<()>;
+    /// Opens a write transaction. On `PostgreSQL` it also takes the audit-chain lock, so that
+    /// several nodes append to one chain in turn.
+    async fn begin_write(&self) -> StoreResult<Box<dyn WriteTx>>;
+
+    async fn meta_get(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
+    async fn keys_list(&self) -> StoreResult<Vec<StoredKey>>;
+
+    async fn fields_list(&self) -> StoreResult<Vec<FieldDef>>;
+
+    async fn customer_get(&self, id: Uuid) -> StoreResult<Option<CustomerRow>>;
+    /// At most `query.limit` rows in the query's order, after the cursor.
+    async fn customers_query(&self, query: &CustomerQuery) -> StoreResult<Vec<CustomerRow>>;
+    async fn customers_count(&self) -> StoreResult<u64>;
+    /// Candidate records whose blind index for the field equals `hash` (false positives possible).
+    async fn blind_lookup(&self, field_id: &str, hash: u32) -> StoreResult<Vec<Uuid>>;
+    /// Records whose data key is wrapped under a key-encryption key older than `version`,
+    /// in id order after `after`: the work list of a key rotation.
+    async fn customer_keys_below(&self, version: u32, after: Option<Uuid>, limit: u32) -> StoreResult<Vec<WrappedKeyRef>>;
+    /// Key-encryption key versions in use, with how many records and users each wraps.
+    async fn kek_usage(&self) -> StoreResult<Vec<(u32, u64)>>;
+    async fn erasures_since(&self, after_seq: i64) -> StoreResult<Vec<ErasureRecord>>;
+
+    /// The newest event's sequence number and hash, if any.
+    async fn audit_head(&self) -> StoreResult<Option<(i64, [u8; 32])>>;
+    /// Events in sequence order with `seq > after_seq`, at most `limit`.
+    async fn audit_scan(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<AuditRecord>>;
+    async fn audit_search(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditRecord>>;
+    async fn audit_checkpoints(&self) -> StoreResult<Vec<AuditCheckpoint>>;
+
+    async fn user_get(&self, id: Uuid) -> StoreResult<Option<UserRow>>;
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRow>>;
+    async fn users_list(&self) -> StoreResult<Vec<UserRow>>;
+    async fn user_count(&self) -> StoreResult<u64>;
+    async fn user_keys_below(&self, version: u32, after: Option<Uuid>, limit: u32) -> StoreResult<Vec<WrappedKeyRef>>;
+    async fn user_roles(&self, user_id: Uuid) -> StoreResult<Vec<RoleRow>>;
+    async fn roles_list(&self) -> StoreResult<Vec<RoleRow>>;
+
+    async fn session_get(&self, token_hash: &[u8; 32]) -> StoreResult<Option<SessionRow>>;
+    /// Records activity for the idle timeout. Not audited: it changes no data.
+    async fn session_touch(&self, token_hash: &[u8; 32], at: time::OffsetDateTime) -> StoreResult<()>;
+    async fn api_token_by_hash(&self, token_hash: &[u8; 32]) -> StoreResult<Option<ApiTokenRow>>;
+    async fn api_tokens_for_user(&self, user_id: Uuid) -> StoreResult<Vec<ApiTokenRow>>;
+}
+
+/// One atomic write: mutations and the audit records describing them, committed together.
+#[async_trait]
+pub trait WriteTx: Send {
+    /// The chain head as this transaction sees it (under the chain lock).
+    async fn audit_head(&mut self) -> StoreResult<Option<(i64, [u8; 32])>>;
+    async fn apply(&mut self, mutation: &Mutation) -> StoreResult<()>;
+    async fn append_audit(&mut self, records: &[AuditRecord]) -> StoreResult<()>;
+    async fn put_checkpoint(&mut self, checkpoint: &AuditCheckpoint) -> StoreResult<()>;
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+}

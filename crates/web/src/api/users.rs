@@ -1,0 +1,148 @@
+//! Users and roles (administration).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use tutela_core::identity::{NewUser, UserView};
+use tutela_store::{RoleRow, UserStatus};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::auth::Authenticated;
+use crate::json::ApiJson;
+use crate::{ApiError, AppState};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(set_roles))
+        .routes(routes!(set_status))
+        .routes(routes!(list_roles))
+        .routes(routes!(put_role))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserDto {
+    id: Uuid,
+    email: String,
+    display_name: String,
+    status: String,
+    totp_enabled: bool,
+    roles: Vec<String>,
+}
+
+impl From<UserView> for UserDto {
+    fn from(u: UserView) -> Self {
+        Self { id: u.id, email: u.email, display_name: u.display_name, status: u.status, totp_enabled: u.totp_enabled, roles: u.roles }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserRequest {
+    email: String,
+    display_name: String,
+    /// 12 to 128 characters.
+    #[schema(value_type = String)]
+    password: SecretString,
+    roles: Vec<String>,
+}
+
+/// All users.
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", responses((status = 200, body = Vec<UserDto>)))]
+async fn list(State(state): State<AppState>, Authenticated(p): Authenticated) -> Result<Json<Vec<UserDto>>, ApiError> {
+    Ok(Json(state.tutela.users(&p).await?.into_iter().map(Into::into).collect()))
+}
+
+/// Create a user; they enrol a second factor at first sign-in.
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserRequest,
+    responses((status = 201, body = UserDto), (status = 409, body = crate::error::Problem)))]
+async fn create(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+    ApiJson(body): ApiJson<NewUserRequest>,
+) -> Result<(StatusCode, Json<UserDto>), ApiError> {
+    let new = NewUser { email: body.email, display_name: body.display_name, password: body.password, roles: body.roles };
+    Ok((StatusCode::CREATED, Json(state.tutela.create_user(&p, new).await?.into())))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RolesRequest {
+    roles: Vec<String>,
+}
+
+/// Replace a user's roles; their sessions end so the change applies at once.
+#[utoipa::path(put, path = "/api/v1/users/{id}/roles", tag = "users", params(("id" = Uuid, Path)), request_body = RolesRequest,
+    responses((status = 200, body = UserDto), (status = 404, body = crate::error::Problem)))]
+async fn set_roles(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+    Path(id): Path<Uuid>,
+    ApiJson(body): ApiJson<RolesRequest>,
+) -> Result<Json<UserDto>, ApiError> {
+    Ok(Json(state.tutela.set_user_roles(&p, id, &body.roles).await?.into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusRequest {
+    /// `active` or `disabled`.
+    status: String,
+}
+
+/// Enable or disable a user; disabling ends their sessions at once.
+#[utoipa::path(put, path = "/api/v1/users/{id}/status", tag = "users", params(("id" = Uuid, Path)), request_body = StatusRequest,
+    responses((status = 204), (status = 404, body = crate::error::Problem)))]
+async fn set_status(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+    Path(id): Path<Uuid>,
+    ApiJson(body): ApiJson<StatusRequest>,
+) -> Result<StatusCode, ApiError> {
+    let status: UserStatus = body.status.parse().map_err(|()| ApiError::invalid("status", "use active or disabled"))?;
+    state.tutela.set_user_status(&p, id, status).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleDto {
+    #[serde(default)]
+    id: Option<Uuid>,
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    builtin: bool,
+    permissions: Vec<String>,
+}
+
+impl From<RoleRow> for RoleDto {
+    fn from(r: RoleRow) -> Self {
+        Self { id: Some(r.id), name: r.name, description: r.description, builtin: r.builtin, permissions: r.permissions }
+    }
+}
+
+/// All roles with their permissions.
+#[utoipa::path(get, path = "/api/v1/roles", tag = "users", responses((status = 200, body = Vec<RoleDto>)))]
+async fn list_roles(State(state): State<AppState>, Authenticated(p): Authenticated) -> Result<Json<Vec<RoleDto>>, ApiError> {
+    Ok(Json(state.tutela.roles(&p).await?.into_iter().map(Into::into).collect()))
+}
+
+/// Create or replace a custom role.
+#[utoipa::path(put, path = "/api/v1/roles/{id}", tag = "users", params(("id" = Uuid, Path)), request_body = RoleDto,
+    responses((status = 200, body = RoleDto), (status = 409, body = crate::error::Problem)))]
+async fn put_role(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+    Path(id): Path<Uuid>,
+    ApiJson(body): ApiJson<RoleDto>,
+) -> Result<Json<RoleDto>, ApiError> {
+    let role = RoleRow { id, name: body.name, description: body.description, builtin: false, permissions: body.permissions };
+    Ok(Json(state.tutela.put_role(&p, role).await?.into()))
+}

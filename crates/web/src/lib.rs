@@ -1,0 +1,50 @@
+//! Tutela's HTTP edge: the `/api/v1` REST API with its OpenAPI document, security headers,
+//! authentication extractors and the TLS listener. Handlers translate HTTP to calls on
+//! [`tutela_core::Tutela`] and back; they hold no business rules.
+
+mod api;
+mod auth;
+mod error;
+mod headers;
+mod json;
+mod metrics;
+mod server;
+
+use std::sync::Arc;
+
+use axum::Router;
+use tutela_core::Tutela;
+
+pub use error::ApiError;
+pub use metrics::install_recorder_handle;
+pub use server::{is_loopback, serve, ServeConfig, ServeError, TlsFiles};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub tutela: Arc<Tutela>,
+    /// False only with `--insecure-http` on loopback: cookies then lose `Secure` and the
+    /// `__Host-` prefix, which browsers refuse over plain HTTP.
+    pub secure_cookies: bool,
+}
+
+/// The whole application router: API, health checks, security headers.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = api::router().split_for_parts();
+    let openapi = Arc::new(openapi);
+    Router::new()
+        .merge(api)
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(move || {
+                let doc = openapi.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .merge(api::health::router())
+        .fallback(|| async { ApiError::not_found("route") })
+        .layer(axum::middleware::from_fn(metrics::track))
+        .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
+        .layer(axum::middleware::from_fn(headers::security_headers))
+        .with_state(state)
+}

@@ -1,0 +1,239 @@
+//! Every API route against every built-in role, deny by default: a table of route × role,
+//! checked on both stores, plus the shape of errors and headers.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt as _;
+use secrecy::{ExposeSecret, SecretString};
+use tower::ServiceExt as _;
+use tutela_core::identity::NewUser;
+use tutela_core::policy::{builtin_roles, Credential, Principal};
+use tutela_core::testing::{steward, values, Backend, Harness};
+use tutela_web::{router, AppState};
+use uuid::Uuid;
+
+struct Fixture {
+    h: Harness,
+    app: Router,
+    /// Bearer token per built-in role name.
+    tokens: BTreeMap<&'static str, String>,
+    customer: Uuid,
+    some_user: Uuid,
+}
+
+async fn fixture(backend: Backend) -> Fixture {
+    let h = Harness::new(backend).await;
+    let mut tokens = BTreeMap::new();
+    let bootstrap = Principal {
+        user_id: None,
+        label: "test".into(),
+        permissions: [tutela_core::policy::Permission::UserManage].into_iter().collect(),
+        credential: Credential::LocalCli,
+        source: None,
+    };
+    let new_user = |email: &str, roles: Vec<String>| NewUser {
+        email: email.to_owned(),
+        display_name: email.to_owned(),
+        password: SecretString::from("a long enough password".to_owned()),
+        roles,
+    };
+    // The user whose roles and status the table's administration routes change.
+    let some_user = h.tutela.create_user(&bootstrap, new_user("target@example.com", vec![])).await.unwrap().id;
+    for (role, _, permissions) in builtin_roles() {
+        let email = format!("{role}@example.com");
+        let user = h.tutela.create_user(&bootstrap, new_user(&email, vec![role.into()])).await.unwrap();
+        let owner = Principal {
+            user_id: Some(user.id),
+            label: email,
+            permissions: permissions.iter().copied().collect(),
+            credential: Credential::Session,
+            source: None,
+        };
+        let scopes: Vec<String> = permissions.iter().map(|p| p.as_str().to_owned()).collect();
+        let token = h.tutela.create_api_token(&owner, "test", &scopes, None).await.unwrap();
+        tokens.insert(role, token.token.expose_secret().to_owned());
+    }
+    let customer = h.tutela.create_customer(&steward(), values(&[("name", "Route"), ("email", "route@example.com")])).await.unwrap().id;
+    let app = router(AppState { tutela: h.tutela.clone(), secure_cookies: true });
+    Fixture { h, app, tokens, customer, some_user }
+}
+
+async fn call(app: &Router, method: Method, path: &str, token: Option<&str>, body: Option<serde_json::Value>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(t) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let body = match body {
+        Some(json) => {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+            Body::from(json.to_string())
+        }
+        None => Body::empty(),
+    };
+    let response = app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+    (status, headers, bytes)
+}
+
+/// (method, path template, body, roles allowed). `{customer}`, `{user}` and `{field}` are filled in.
+fn table() -> Vec<(Method, &'static str, Option<serde_json::Value>, &'static [&'static str])> {
+    use serde_json::json;
+    const CUSTOMER_READERS: &[&str] = &["sales", "support", "data-steward"];
+    const CUSTOMER_WRITERS: &[&str] = &["sales", "data-steward"];
+    const ADMIN: &[&str] = &["administrator"];
+    const AUDIT: &[&str] = &["administrator", "auditor"];
+    const EVERYONE: &[&str] = &["administrator", "auditor", "sales", "support", "data-steward"];
+    let field = json!({"id": "loyalty", "label_en": "Loyalty", "label_zh": "忠诚度", "kind": "text", "classification": "internal"});
+    vec![
+        (Method::GET, "/api/v1/customers", None, CUSTOMER_READERS),
+        (Method::POST, "/api/v1/customers", Some(json!({"fields": {"name": "N"}})), CUSTOMER_WRITERS),
+        (Method::GET, "/api/v1/customers/{customer}", None, CUSTOMER_READERS),
+        (Method::PATCH, "/api/v1/customers/{customer}", Some(json!({"version": 1, "fields": {"region": "华东"}})), CUSTOMER_WRITERS),
+        (Method::POST, "/api/v1/customers/{customer}/reveal", Some(json!({"fields": ["email"], "purpose": "route table"})), CUSTOMER_READERS),
+        (Method::POST, "/api/v1/customers/lookup", Some(json!({"field": "email", "value": "route@example.com"})), CUSTOMER_READERS),
+        (Method::DELETE, "/api/v1/customers/{customer}?reason=route%20table", None, &["data-steward"]),
+        (Method::GET, "/api/v1/schema/fields", None, EVERYONE),
+        (Method::PUT, "/api/v1/schema/fields/{field}", Some(field), ADMIN),
+        (Method::DELETE, "/api/v1/schema/fields/{field}", None, ADMIN),
+        (Method::GET, "/api/v1/users", None, ADMIN),
+        (Method::POST, "/api/v1/users", Some(json!({"email": "new@example.com", "display_name": "New", "password": "another long password", "roles": ["support"]})), ADMIN),
+        (Method::PUT, "/api/v1/users/{user}/roles", Some(json!({"roles": ["support"]})), ADMIN),
+        (Method::PUT, "/api/v1/users/{user}/status", Some(json!({"status": "active"})), ADMIN),
+        (Method::GET, "/api/v1/roles", None, ADMIN),
+        (Method::PUT, "/api/v1/roles/{user}", Some(json!({"name": "custom", "permissions": ["customer.read"]})), ADMIN),
+        (Method::GET, "/api/v1/audit/events", None, AUDIT),
+        (Method::POST, "/api/v1/audit/verify", None, AUDIT),
+        (Method::GET, "/api/v1/keys", None, ADMIN),
+        (Method::POST, "/api/v1/keys/rotate", None, ADMIN),
+        (Method::GET, "/api/v1/auth/me", None, EVERYONE),
+        (Method::GET, "/api/v1/tokens", None, EVERYONE),
+        (Method::POST, "/api/v1/tokens", Some(json!({"name": "t", "scopes": ["customer.read"]})), CUSTOMER_READERS),
+        (Method::DELETE, "/api/v1/tokens/{user}", None, ADMIN),
+    ]
+}
+
+/// Routes that need no authentication by design.
+const PUBLIC: &[(&str, &str)] = &[
+    ("post", "/api/v1/auth/login"),
+    ("post", "/api/v1/auth/totp/enrol"),
+    ("post", "/api/v1/auth/totp/confirm"),
+    ("post", "/api/v1/auth/second-factor"),
+    ("post", "/api/v1/auth/logout"),
+    ("post", "/api/v1/setup"),
+];
+
+async fn route_role_table(backend: Backend) {
+    let f = fixture(backend).await;
+    // The table covers every route of the OpenAPI document (a new route must join it).
+    let (_, _, doc) = call(&f.app, Method::GET, "/api/v1/openapi.json", None, None).await;
+    let doc: serde_json::Value = serde_json::from_slice(&doc).unwrap();
+    let mut documented = BTreeSet::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            documented.insert((method.clone(), path.clone()));
+        }
+    }
+    let mut covered: BTreeSet<(String, String)> = PUBLIC.iter().map(|(m, p)| ((*m).to_owned(), (*p).to_owned())).collect();
+    for (method, path, _, _) in table() {
+        let template = path.split('?').next().unwrap().replace("{customer}", "{id}").replace("{user}", "{id}").replace("{field}", "{id}");
+        covered.insert((method.as_str().to_lowercase(), template));
+    }
+    let missing: Vec<_> = documented.difference(&covered).collect();
+    assert!(missing.is_empty(), "routes missing from the permission table: {missing:?}");
+
+    for (method, template, body, allowed) in table() {
+        let path = template.replace("{customer}", &f.customer.to_string()).replace("{user}", &f.some_user.to_string()).replace("{field}", "loyalty");
+        let (status, _, _) = call(&f.app, method.clone(), &path, None, body.clone()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {template} without credentials");
+        let (status, _, _) = call(&f.app, method.clone(), &path, Some("tut_not-a-real-token"), body.clone()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {template} with a bad token");
+        // Denied roles first, so that an allowed DELETE does not turn later checks into 404s.
+        let mut roles: Vec<_> = f.tokens.iter().collect();
+        roles.sort_by_key(|(role, _)| allowed.contains(role));
+        for (role, token) in roles {
+            let (status, _, body_bytes) = call(&f.app, method.clone(), &path, Some(token), body.clone()).await;
+            let text = String::from_utf8_lossy(&body_bytes);
+            if allowed.contains(role) {
+                assert!(
+                    status.is_success() || status == StatusCode::NOT_FOUND || status == StatusCode::CONFLICT,
+                    "{method} {template} as {role}: expected access, got {status}: {text}"
+                );
+            } else {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{method} {template} as {role}: {text}");
+            }
+        }
+    }
+    f.h.close().await;
+}
+
+async fn bad_input_gets_problem_json(backend: Backend) {
+    let f = fixture(backend).await;
+    let token = f.tokens["data-steward"].clone();
+    let cases: Vec<(Option<&str>, &str, StatusCode, &str)> = vec![
+        (Some("application/json"), "{not json", StatusCode::BAD_REQUEST, "bad-request"),
+        (Some("application/json"), r#"{"fields": {"name": 5}}"#, StatusCode::UNPROCESSABLE_ENTITY, "invalid-input"),
+        (Some("application/json"), r#"{"fields": {"name": "x"}, "extra": 1}"#, StatusCode::UNPROCESSABLE_ENTITY, "invalid-input"),
+        (Some("application/json"), r#"{"fields": {"email": "nope", "name": "x"}}"#, StatusCode::UNPROCESSABLE_ENTITY, "invalid-input"),
+        (None, r#"{"fields": {"name": "x"}}"#, StatusCode::BAD_REQUEST, "bad-request"),
+    ];
+    for (content_type, body, status, kind) in cases {
+        let mut request = Request::builder().method(Method::POST).uri("/api/v1/customers").header(header::AUTHORIZATION, format!("Bearer {token}"));
+        if let Some(ct) = content_type {
+            request = request.header(header::CONTENT_TYPE, ct);
+        }
+        let response = f.app.clone().oneshot(request.body(Body::from(body)).unwrap()).await.unwrap();
+        assert_eq!(response.status(), status, "{body}");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/problem+json");
+        let problem: serde_json::Value = serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        assert_eq!(problem["type"], format!("urn:tutela:problem:{kind}"), "{body}: {problem}");
+        assert!(!problem["detail"].as_str().unwrap().is_empty());
+    }
+    // Invalid UTF-8 and an oversized body.
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/customers")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(vec![b'{', b'"', 0xff, 0xfe, b'"', b'}']))
+        .unwrap();
+    assert_eq!(f.app.clone().oneshot(request).await.unwrap().status(), StatusCode::BAD_REQUEST);
+    let huge = format!(r#"{{"fields": {{"name": "{}"}}}}"#, "x".repeat(2 * 1024 * 1024));
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/customers")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(huge))
+        .unwrap();
+    assert_eq!(f.app.clone().oneshot(request).await.unwrap().status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(f.h.tutela.customer_count().await.unwrap(), 1, "nothing written by bad requests");
+    f.h.close().await;
+}
+
+async fn security_headers_on_every_response(backend: Backend) {
+    let f = fixture(backend).await;
+    for (path, token) in [("/healthz", None), ("/api/v1/customers", None), ("/api/v1/nope", None), ("/api/v1/openapi.json", None), ("/api/v1/auth/me", Some(f.tokens["sales"].as_str()))] {
+        let (_, headers, _) = call(&f.app, Method::GET, path, token, None).await;
+        assert!(headers[header::STRICT_TRANSPORT_SECURITY].to_str().unwrap().contains("max-age="), "{path}");
+        let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"), "{path}: {csp}");
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{path}");
+        assert_eq!(headers[header::REFERRER_POLICY], "no-referrer", "{path}");
+    }
+    let (status, _, doc) = call(&f.app, Method::GET, "/api/v1/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let doc: serde_json::Value = serde_json::from_slice(&doc).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "OpenAPI 3.1");
+    f.h.close().await;
+}
+
+tutela_core::on_both_stores! {
+    route_role_table_ => route_role_table;
+    bad_input_gets_problem_json_ => bad_input_gets_problem_json;
+    security_headers_on_every_response_ => security_headers_on_every_response;
+}
