@@ -135,7 +135,11 @@ mod tests {
             let groups: Vec<&str> = code.split('-').collect();
             assert_eq!(groups.len(), 3);
             assert!(groups.iter().all(|g| g.len() == 4));
-            assert!(code.bytes().filter(|&b| b != b'-').all(|b| RECOVERY_ALPHABET.contains(&b)));
+            assert!(
+                code.bytes()
+                    .filter(|&b| b != b'-')
+                    .all(|b| RECOVERY_ALPHABET.contains(&b))
+            );
             assert_eq!(normalise_recovery_code(code), code);
         }
         assert_ne!(codes[0].expose_secret(), codes[1].expose_secret());
@@ -145,12 +149,21 @@ mod tests {
     fn recovery_code_normalisation() {
         assert_eq!(normalise_recovery_code("ABCD-EFGH-JKMN"), "abcd-efgh-jkmn");
         assert_eq!(normalise_recovery_code("abcdefghjkmn"), "abcd-efgh-jkmn");
-        assert_eq!(normalise_recovery_code("  abcd efgh\tjkmn \n"), "abcd-efgh-jkmn");
-        assert_eq!(normalise_recovery_code("ab-cd--ef gh-jk mn"), "abcd-efgh-jkmn");
+        assert_eq!(
+            normalise_recovery_code("  abcd efgh\tjkmn \n"),
+            "abcd-efgh-jkmn"
+        );
+        assert_eq!(
+            normalise_recovery_code("ab-cd--ef gh-jk mn"),
+            "abcd-efgh-jkmn"
+        );
         assert_eq!(normalise_recovery_code("O0Il-1aaa-bbbb"), "0011-1aaa-bbbb");
         assert_eq!(normalise_recovery_code(""), "");
         assert_eq!(normalise_recovery_code("abc"), "abc");
-        assert_eq!(normalise_recovery_code("abcd-efgh-jkmn-p"), "abcd-efgh-jkmn-p");
+        assert_eq!(
+            normalise_recovery_code("abcd-efgh-jkmn-p"),
+            "abcd-efgh-jkmn-p"
+        );
     }
 
     #[test]
