@@ -179,9 +179,18 @@ impl PgWriteTx {
         .await?;
         Ok(())
     }
+}
+
+#[async_trait]
+impl WriteTx for PgWriteTx {
+    async fn audit_head(&mut self) -> StoreResult<Option<(i64, [u8; 32])>> {
+        let head = crate::audit::head(&mut *self.tx).await;
+        self.failed |= head.is_err();
+        head
+    }
 
     #[allow(clippy::too_many_lines)] // one arm per mutation reads better than a dispatch table
-    async fn apply_one(&mut self, mutation: &Mutation) -> StoreResult<()> {
+    async fn apply(&mut self, mutation: &Mutation) -> StoreResult<()> {
         match mutation {
             Mutation::PutMeta { key, value } => {
                 self.exec(
@@ -359,7 +368,7 @@ impl PgWriteTx {
         Ok(())
     }
 
-    async fn append_all(&mut self, records: &[AuditRecord]) -> StoreResult<()> {
+    async fn append_audit(&mut self, records: &[AuditRecord]) -> StoreResult<()> {
         for chunk in records.chunks(AUDIT_BATCH) {
             let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(
                 "INSERT INTO audit_events (seq, at, actor_id, actor, action, outcome, customer_id, fields, purpose,
@@ -388,7 +397,7 @@ impl PgWriteTx {
         Ok(())
     }
 
-    async fn checkpoint(&mut self, c: &AuditCheckpoint) -> StoreResult<()> {
+    async fn put_checkpoint(&mut self, c: &AuditCheckpoint) -> StoreResult<()> {
         self.exec(
             sqlx::query(
                 "INSERT INTO audit_checkpoints (seq, hash, at, key_version, signature) VALUES ($1, $2, $3, $4, $5)
@@ -402,27 +411,6 @@ impl PgWriteTx {
         )
         .await?;
         Ok(())
-    }
-}
-
-#[async_trait]
-impl WriteTx for PgWriteTx {
-    async fn audit_head(&mut self) -> StoreResult<Option<(i64, [u8; 32])>> {
-        let head = crate::audit::head(&mut *self.tx).await;
-        self.failed |= head.is_err();
-        head
-    }
-
-    async fn apply(&mut self, mutation: &Mutation) -> StoreResult<()> {
-        self.apply_one(mutation).await
-    }
-
-    async fn append_audit(&mut self, records: &[AuditRecord]) -> StoreResult<()> {
-        self.append_all(records).await
-    }
-
-    async fn put_checkpoint(&mut self, checkpoint: &AuditCheckpoint) -> StoreResult<()> {
-        self.checkpoint(checkpoint).await
     }
 
     async fn commit(self: Box<Self>) -> StoreResult<()> {

@@ -1,13 +1,17 @@
 //! Export of customers to CSV or JSON lines, as the caller may see them: sealed fields in
 //! plaintext only where the caller may reveal them and has stated a purpose, masked elsewhere.
-//! The export is audited before the first byte is written.
+//!
+//! The export is audited before the first byte leaves, and produced a page at a time so that
+//! a million rows stream to a file or an HTTP response without being held in memory (and
+//! without a temporary file, which would put revealed values on disk).
 
-use std::io::Write;
+use std::sync::Arc;
 
 use serde::Serialize;
 use tutela_store::{CustomerQuery, SortKey};
+use uuid::Uuid;
 
-use super::SealedRecord;
+use super::{Schema, SealedRecord};
 use crate::audit::AuditEvent;
 use crate::policy::{Permission, Principal};
 use crate::{CoreError, CoreResult, Tutela};
@@ -27,14 +31,23 @@ pub struct ExportReport {
     pub revealed: Vec<String>,
 }
 
+/// An export under way; call [`Export::next_chunk`] until it returns `None`.
+pub struct Export {
+    tutela: Arc<Tutela>,
+    schema: Schema,
+    format: ExportFormat,
+    columns: Vec<String>,
+    revealed: Vec<String>,
+    after: Option<Uuid>,
+    header_written: bool,
+    finished: bool,
+    rows: u64,
+}
+
 impl Tutela {
-    pub async fn export_customers(
-        &self,
-        principal: &Principal,
-        format: ExportFormat,
-        purpose: Option<&str>,
-        out: &mut (dyn Write + Send),
-    ) -> CoreResult<ExportReport> {
+    /// Checks the permission, audits the export (which fields leave in plaintext, and why),
+    /// and returns the export to be drained.
+    pub async fn begin_export(self: &Arc<Self>, principal: &Principal, format: ExportFormat, purpose: Option<&str>) -> CoreResult<Export> {
         self.require(principal, Permission::CustomerExport, "customer.export").await?;
         let schema = self.schema().await?;
         let purpose = purpose.map(str::trim).filter(|p| !p.is_empty());
@@ -52,59 +65,68 @@ impl Tutela {
             event = event.purpose(p);
         }
         self.audit.record(event).await?;
-
-        let ids: Vec<String> = std::iter::once("id".to_owned()).chain(schema.fields().iter().map(|f| f.id.clone())).collect();
-        let mut sink = match format {
-            ExportFormat::Csv => {
-                let mut w = csv::Writer::from_writer(out);
-                w.write_record(&ids).map_err(io)?;
-                Sink::Csv(w)
-            }
-            ExportFormat::JsonLines => Sink::Json(out),
-        };
-        let mut rows = 0_u64;
-        let mut after = None;
-        loop {
-            let query = CustomerQuery { sort: SortKey::default(), after: after.take(), limit: PAGE, ..Default::default() };
-            let page = self.store.customers_query(&query).await?;
-            let Some(last) = page.last() else { break };
-            after = Some((String::new(), last.id));
-            for row in page {
-                let id = row.id;
-                let record = SealedRecord::open(&self.keys, row).await?;
-                let masked = record.masked_view(&schema)?;
-                let mut values = vec![id.to_string()];
-                for def in schema.fields() {
-                    let value = if revealed.contains(&def.id) {
-                        record.plaintext(&def.id)?.unwrap_or_default()
-                    } else {
-                        masked.get(&def.id).unwrap_or_default().to_owned()
-                    };
-                    values.push(value);
-                }
-                match &mut sink {
-                    Sink::Csv(w) => w.write_record(values.iter().map(|v| neutralise_formula(v).into_owned())).map_err(io)?,
-                    Sink::Json(out) => {
-                        let object: serde_json::Map<String, serde_json::Value> =
-                            ids.iter().cloned().zip(values.into_iter().map(serde_json::Value::String)).collect();
-                        serde_json::to_writer(&mut **out, &object).map_err(io)?;
-                        out.write_all(b"\n").map_err(io)?;
-                    }
-                }
-                rows += 1;
-            }
-        }
-        match &mut sink {
-            Sink::Csv(w) => w.flush().map_err(io)?,
-            Sink::Json(out) => out.flush().map_err(io)?,
-        }
-        Ok(ExportReport { rows, revealed })
+        let columns = std::iter::once("id".to_owned()).chain(schema.fields().iter().map(|f| f.id.clone())).collect();
+        Ok(Export { tutela: self.clone(), schema, format, columns, revealed, after: None, header_written: false, finished: false, rows: 0 })
     }
 }
 
-enum Sink<'a> {
-    Csv(csv::Writer<&'a mut (dyn Write + Send)>),
-    Json(&'a mut (dyn Write + Send)),
+impl Export {
+    /// The next page of output, or `None` at the end.
+    pub async fn next_chunk(&mut self) -> CoreResult<Option<Vec<u8>>> {
+        if self.finished {
+            return Ok(None);
+        }
+        let mut out = Vec::new();
+        if !self.header_written && self.format == ExportFormat::Csv {
+            write_csv_record(&mut out, &self.columns)?;
+        }
+        self.header_written = true;
+        let query = CustomerQuery { sort: SortKey::default(), after: self.after.map(|id| (String::new(), id)), limit: PAGE, ..Default::default() };
+        let page = self.tutela.store.customers_query(&query).await?;
+        self.after = page.last().map(|r| r.id);
+        if page.len() < PAGE as usize {
+            self.finished = true;
+        }
+        for row in page {
+            let values = self.values(row).await?;
+            match self.format {
+                ExportFormat::Csv => write_csv_record(&mut out, &values)?,
+                ExportFormat::JsonLines => {
+                    let object: serde_json::Map<String, serde_json::Value> =
+                        self.columns.iter().cloned().zip(values.into_iter().map(serde_json::Value::String)).collect();
+                    serde_json::to_writer(&mut out, &object).map_err(io)?;
+                    out.push(b'\n');
+                }
+            }
+            self.rows += 1;
+        }
+        Ok(if out.is_empty() && self.finished { None } else { Some(out) })
+    }
+
+    async fn values(&self, row: tutela_store::CustomerRow) -> CoreResult<Vec<String>> {
+        let id = row.id;
+        let record = SealedRecord::open(&self.tutela.keys, row).await?;
+        let masked = record.masked_view(&self.schema)?;
+        let mut values = vec![id.to_string()];
+        for def in self.schema.fields() {
+            values.push(if self.revealed.contains(&def.id) {
+                record.plaintext(&def.id)?.unwrap_or_default()
+            } else {
+                masked.get(&def.id).unwrap_or_default().to_owned()
+            });
+        }
+        Ok(values)
+    }
+
+    pub fn report(&self) -> ExportReport {
+        ExportReport { rows: self.rows, revealed: self.revealed.clone() }
+    }
+}
+
+fn write_csv_record(out: &mut Vec<u8>, values: &[String]) -> CoreResult<()> {
+    let mut writer = csv::WriterBuilder::new().from_writer(out);
+    writer.write_record(values.iter().map(|v| neutralise_formula(v).into_owned())).map_err(io)?;
+    writer.flush().map_err(io)
 }
 
 fn io(e: impl std::fmt::Display) -> CoreError {

@@ -20,7 +20,7 @@ use crate::policy::{Permission, Principal};
 use crate::{CoreError, CoreResult, Tutela};
 
 pub use mask::mask;
-pub use export::{ExportFormat, ExportReport};
+pub use export::{Export, ExportFormat, ExportReport};
 pub use record::{Schema, SealedRecord};
 
 /// A customer as a caller may see it.
