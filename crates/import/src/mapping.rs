@@ -117,6 +117,13 @@ impl ColumnMapping {
         Ok(mapping)
     }
 
+    /// This mapping with `other`'s rules laid over it: a field `other` maps takes `other`'s
+    /// rule (how a user adjusts a preset with a few `field=Header` pairs).
+    #[must_use]
+    pub fn overlay(self, other: ColumnMapping) -> Self {
+        other.rules.into_iter().fold(self, Self::with_rule)
+    }
+
     /// The target field ids, in mapping order.
     pub fn fields(&self) -> impl Iterator<Item = &str> {
         self.rules.iter().map(|rule| rule.field.as_str())

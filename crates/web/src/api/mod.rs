@@ -7,6 +7,7 @@ mod customers;
 pub mod health;
 mod keys;
 mod schema;
+mod transfer;
 mod types;
 mod users;
 
@@ -45,6 +46,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::router())
         .merge(customers::router())
+        .merge(transfer::router())
         .merge(schema::router())
         .merge(users::router())
         .merge(audit::router())
