@@ -4,8 +4,8 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,7 +72,11 @@ impl Default for Config {
 
 impl Config {
     /// Layers the sources. The file is `--config`, else `<data dir>/tutela.toml` if present.
-    pub fn load(config_file: Option<&Path>, data_dir: Option<&Path>, database_url: Option<&str>) -> anyhow::Result<Self> {
+    pub fn load(
+        config_file: Option<&Path>,
+        data_dir: Option<&Path>,
+        database_url: Option<&str>,
+    ) -> anyhow::Result<Self> {
         let dir = data_dir.map_or_else(|| Config::default().data_dir, Path::to_path_buf);
         let file = config_file.map_or_else(|| dir.join("tutela.toml"), Path::to_path_buf);
         if config_file.is_some() && !file.exists() {
@@ -81,9 +85,7 @@ impl Config {
         let mut config: Config = Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(&file))
             .merge(
-                Env::prefixed("TUTELA_")
-                    .filter(|key| !key.as_str().starts_with("test_") && key != "log")
-                    .split("__"),
+                Env::prefixed("TUTELA_").filter(|key| !key.as_str().starts_with("test_") && key != "log").split("__"),
             )
             .extract()
             .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;

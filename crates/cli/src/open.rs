@@ -36,12 +36,15 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
         if let Some(parent) = path.parent() {
             private_dir(parent)?;
         }
-        let store = SqliteStore::open(&path).await.with_context(|| format!("opening SQLite database {}", path.display()))?;
+        let store =
+            SqliteStore::open(&path).await.with_context(|| format!("opening SQLite database {}", path.display()))?;
         Ok(Arc::new(store))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(PgStore::connect(url).await.context("connecting to PostgreSQL")?))
     } else {
-        anyhow::bail!("--database-url: use postgres://… or sqlite:PATH (or leave it empty for SQLite in the data directory)")
+        anyhow::bail!(
+            "--database-url: use postgres://… or sqlite:PATH (or leave it empty for SQLite in the data directory)"
+        )
     }
 }
 
@@ -77,7 +80,9 @@ pub fn open_provider(config: &Config, create: bool) -> anyhow::Result<Arc<dyn Ro
                     std::fs::write(&salt_path, &salt).with_context(|| format!("writing {}", salt_path.display()))?;
                     salt
                 }
-                Err(e) => return Err(e).with_context(|| format!("reading {}", salt_path.display())),
+                Err(e) => {
+                    return Err(e).with_context(|| format!("reading {}", salt_path.display()));
+                }
             };
             Ok(Arc::new(PassphraseProvider::derive(&passphrase, &salt)?))
         }

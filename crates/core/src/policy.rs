@@ -106,7 +106,9 @@ impl FromStr for Permission {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
     Session,
-    ApiToken { token_id: Uuid },
+    ApiToken {
+        token_id: Uuid,
+    },
     /// The local command line, run by whoever holds the data directory and its key file.
     LocalCli,
 }
@@ -146,7 +148,10 @@ pub fn parse_permissions(names: &[String]) -> CoreResult<BTreeSet<Permission>> {
 /// The roles every installation starts with. The administrator manages users, roles, schema,
 /// keys and reads the audit log, but holds no customer permission: separation of duties.
 pub fn builtin_roles() -> Vec<(&'static str, &'static str, Vec<Permission>)> {
-    use Permission::*;
+    use Permission::{
+        AuditRead, CustomerErase, CustomerExport, CustomerImport, CustomerRead, CustomerWrite, KeyManage,
+        RevealConfidential, RevealRestricted, RoleManage, SchemaManage, UserManage,
+    };
     vec![
         (
             "administrator",
@@ -159,7 +164,11 @@ pub fn builtin_roles() -> Vec<(&'static str, &'static str, Vec<Permission>)> {
             "Reads and writes customers; reveals confidential fields with a purpose",
             vec![CustomerRead, CustomerWrite, RevealConfidential],
         ),
-        ("support", "Reads customers; reveals confidential fields with a purpose", vec![CustomerRead, RevealConfidential]),
+        (
+            "support",
+            "Reads customers; reveals confidential fields with a purpose",
+            vec![CustomerRead, RevealConfidential],
+        ),
         (
             "data-steward",
             "Full customer data management including restricted fields, import, export and erasure",

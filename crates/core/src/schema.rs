@@ -9,7 +9,7 @@ use crate::{CoreError, CoreResult, Tutela};
 /// The schema a new installation starts with; administrators change it freely.
 pub fn default_fields() -> Vec<FieldDef> {
     use Classification::{Confidential, Internal, Restricted};
-    use FieldKind::*;
+    use FieldKind::{Address, BankAccount, Date, Email, NationalId, Notes, Number, Phone, Text};
     let rows: [(&str, &str, &str, FieldKind, Classification); 14] = [
         ("name", "Name", "姓名", Text, Internal),
         ("company", "Company", "公司", Text, Internal),
@@ -48,7 +48,10 @@ pub fn validate_field_id(id: &str) -> CoreResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(CoreError::invalid("id", "a field id is 1 to 64 characters: a lowercase letter, then lowercase letters, digits or _"))
+        Err(CoreError::invalid(
+            "id",
+            "a field id is 1 to 64 characters: a lowercase letter, then lowercase letters, digits or _",
+        ))
     }
 }
 

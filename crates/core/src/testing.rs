@@ -5,16 +5,16 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use tempfile::TempDir;
 use crate::clock::ManualClock;
 use crate::policy::{Credential, Permission, Principal};
 use crate::{Config, Tutela};
+use tempfile::TempDir;
 use tutela_crypto::password::PasswordHasher;
 use tutela_crypto::provider::KeyFileProvider;
 use tutela_store::Store;
 use tutela_store_postgres::PgStore;
 use tutela_store_sqlite::SqliteStore;
-use tutela_store_tests::{fresh_pg_database, PgDatabaseGuard};
+use tutela_store_tests::{PgDatabaseGuard, fresh_pg_database};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -143,7 +143,10 @@ pub fn steward() -> Principal {
 }
 
 pub fn operator() -> Principal {
-    principal("admin@example.com", &[Permission::KeyManage, Permission::AuditRead, Permission::SchemaManage, Permission::UserManage])
+    principal(
+        "admin@example.com",
+        &[Permission::KeyManage, Permission::AuditRead, Permission::SchemaManage, Permission::UserManage],
+    )
 }
 
 pub fn values(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use tokio::task::JoinHandle;
 use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
 use tutela_crypto::password::PasswordHasher;
 use tutela_crypto::provider::RootKeyProvider;
 use tutela_store::{Mutation, RoleRow, Store};
@@ -12,7 +12,7 @@ use tutela_store::{Mutation, RoleRow, Store};
 use crate::audit::{self, AuditEvent, AuditLog, Outcome, VerifyReport};
 use crate::clock::Clock;
 use crate::keys::Keys;
-use crate::policy::{builtin_roles, Permission, Principal};
+use crate::policy::{Permission, Principal, builtin_roles};
 use crate::schema::default_fields;
 use crate::{CoreError, CoreResult};
 
@@ -129,7 +129,11 @@ impl Tutela {
             return Ok(());
         }
         self.audit
-            .record(AuditEvent::by(principal, action).outcome(Outcome::Denied).detail(serde_json::json!({ "missing": permission })))
+            .record(
+                AuditEvent::by(principal, action)
+                    .outcome(Outcome::Denied)
+                    .detail(serde_json::json!({ "missing": permission })),
+            )
             .await?;
         Err(CoreError::Forbidden(format!("{permission} is required")))
     }
@@ -140,12 +144,20 @@ impl Tutela {
     }
 
     /// Rotates the key-encryption key and re-wraps every data key.
-    pub async fn rotate_keys(&self, principal: &Principal, progress: impl FnMut(u64, u64)) -> CoreResult<crate::keys::RotationReport> {
+    pub async fn rotate_keys(
+        &self,
+        principal: &Principal,
+        progress: impl FnMut(u64, u64),
+    ) -> CoreResult<crate::keys::RotationReport> {
         self.keys.rotate(principal, &self.audit, self.clock.as_ref(), progress).await
     }
 
     /// Finishes an interrupted rotation.
-    pub async fn resume_rotation(&self, principal: &Principal, progress: impl FnMut(u64, u64)) -> CoreResult<crate::keys::RotationReport> {
+    pub async fn resume_rotation(
+        &self,
+        principal: &Principal,
+        progress: impl FnMut(u64, u64),
+    ) -> CoreResult<crate::keys::RotationReport> {
         self.keys.rewrap_all(principal, &self.audit, progress).await
     }
 }

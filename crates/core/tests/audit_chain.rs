@@ -1,15 +1,19 @@
 //! The audit log is tamper-evident: any change, deletion, insertion or swap made directly in
 //! the database makes verification fail and name the first bad event — on both stores.
 
-use tutela_core::testing::{steward, values, Backend, Harness};
 use tutela_core::audit::VerifyProblem;
+use tutela_core::testing::{Backend, Harness, steward, values};
 
 /// A log with a known number of events: several commits, so several checkpoints.
 async fn populated(backend: Backend) -> (Harness, i64) {
     let h = Harness::new(backend).await;
     let p = steward();
     for i in 0..6 {
-        let c = h.tutela.create_customer(&p, values(&[("name", &format!("C{i}")), ("email", &format!("c{i}@example.com"))])).await.unwrap();
+        let c = h
+            .tutela
+            .create_customer(&p, values(&[("name", &format!("C{i}")), ("email", &format!("c{i}@example.com"))]))
+            .await
+            .unwrap();
         h.tutela.customer(&p, c.id).await.unwrap();
     }
     let report = h.tutela.verify_audit(|_| {}).await.unwrap();
@@ -95,7 +99,10 @@ async fn forged_checkpoint_is_named(backend: Backend) {
         Backend::Sqlite => "at + 1",
         Backend::Postgres => "at + interval '1 microsecond'",
     };
-    h.raw_sql(&format!("UPDATE audit_checkpoints SET at = {later} WHERE seq = (SELECT MIN(seq) FROM audit_checkpoints WHERE seq > 3)")).await;
+    h.raw_sql(&format!(
+        "UPDATE audit_checkpoints SET at = {later} WHERE seq = (SELECT MIN(seq) FROM audit_checkpoints WHERE seq > 3)"
+    ))
+    .await;
     let p = problem(&h).await;
     assert!(matches!(p, VerifyProblem::BadCheckpoint { .. }), "{p:?}");
     h.close().await;

@@ -2,10 +2,10 @@
 //! API tokens — on both stores.
 
 use secrecy::{ExposeSecret, SecretString};
-use tutela_core::testing::{Backend, Harness};
+use tutela_core::CoreError;
 use tutela_core::identity::NewUser;
 use tutela_core::policy::Permission;
-use tutela_core::CoreError;
+use tutela_core::testing::{Backend, Harness};
 use tutela_crypto::totp;
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -17,7 +17,12 @@ fn secret(s: &str) -> SecretString {
 async fn with_admin(backend: Backend) -> Harness {
     let h = Harness::new(backend).await;
     h.tutela
-        .init_admin(NewUser { email: "Admin@Example.com".into(), display_name: "Admin".into(), password: secret(PASSWORD), roles: vec![] })
+        .init_admin(NewUser {
+            email: "Admin@Example.com".into(),
+            display_name: "Admin".into(),
+            password: secret(PASSWORD),
+            roles: vec![],
+        })
         .await
         .unwrap();
     h
@@ -107,7 +112,11 @@ async fn api_tokens_are_scoped_and_revocable(backend: Backend) {
     let admin = h.tutela.session_principal(session.expose_secret(), None).await.unwrap();
     let err = h.tutela.create_api_token(&admin, "too much", &["customer.read".into()], None).await.unwrap_err();
     assert!(matches!(err, CoreError::Forbidden(_)), "{err:?}");
-    let t = h.tutela.create_api_token(&admin, "audit reader", &["audit.read".into()], Some(time::Duration::days(1))).await.unwrap();
+    let t = h
+        .tutela
+        .create_api_token(&admin, "audit reader", &["audit.read".into()], Some(time::Duration::days(1)))
+        .await
+        .unwrap();
     let via_token = h.tutela.token_principal(t.token.expose_secret(), None).await.unwrap();
     assert!(via_token.has(Permission::AuditRead));
     assert!(!via_token.has(Permission::UserManage), "scopes narrow the owner's permissions");
@@ -124,7 +133,12 @@ async fn api_tokens_are_scoped_and_revocable(backend: Backend) {
 async fn setup_link_creates_first_admin_once(backend: Backend) {
     let h = Harness::new(backend).await;
     let token = h.tutela.setup_token().await.unwrap().unwrap();
-    let admin = || NewUser { email: "first@example.com".into(), display_name: "First".into(), password: secret(PASSWORD), roles: vec![] };
+    let admin = || NewUser {
+        email: "first@example.com".into(),
+        display_name: "First".into(),
+        password: secret(PASSWORD),
+        roles: vec![],
+    };
     assert!(h.tutela.complete_setup("setup_wrong", admin()).await.is_err());
     let user = h.tutela.complete_setup(token.expose_secret(), admin()).await.unwrap();
     assert_eq!(user.roles, vec!["administrator"]);

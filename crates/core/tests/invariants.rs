@@ -2,8 +2,8 @@
 //! no plaintext of a sealed field at rest; a ciphertext bound to its record, field and key
 //! version; erasure recorded; the keys re-wrapped by rotation without losing a record.
 
-use tutela_core::testing::{steward, values, Backend, Db, Harness};
 use tutela_core::CoreError;
+use tutela_core::testing::{Backend, Db, Harness, steward, values};
 use tutela_store::{Mutation, Store};
 
 /// Distinctive values planted in sealed fields; none may appear in plaintext at rest.
@@ -25,9 +25,13 @@ async fn bytes_at_rest(h: &Harness) -> Vec<u8> {
     if let Db::Postgres(url) = &h.db {
         let pool = sqlx::PgPool::connect(url).await.unwrap();
         let tables: Vec<String> =
-            sqlx::query_scalar("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'").fetch_all(&pool).await.unwrap();
+            sqlx::query_scalar("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
         for table in tables {
-            let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT t::text FROM \"{table}\" t")).fetch_all(&pool).await.unwrap();
+            let rows: Vec<String> =
+                sqlx::query_scalar(&format!("SELECT t::text FROM \"{table}\" t")).fetch_all(&pool).await.unwrap();
             for row in rows {
                 all.extend(row.into_bytes());
             }
@@ -60,7 +64,15 @@ async fn no_plaintext_at_rest(backend: Backend) {
     let p = steward();
     let c = h
         .tutela
-        .create_customer(&p, values(&[("name", "Canary"), ("bank_account", CANARY_BANK), ("notes", CANARY_NOTE), ("email", CANARY_EMAIL)]))
+        .create_customer(
+            &p,
+            values(&[
+                ("name", "Canary"),
+                ("bank_account", CANARY_BANK),
+                ("notes", CANARY_NOTE),
+                ("email", CANARY_EMAIL),
+            ]),
+        )
         .await
         .unwrap();
     // The canary is really stored: it reveals.
@@ -85,7 +97,11 @@ async fn no_plaintext_at_rest(backend: Backend) {
 async fn ciphertext_bound_to_record_and_field(backend: Backend) {
     let h = Harness::new(backend).await;
     let p = steward();
-    let a = h.tutela.create_customer(&p, values(&[("name", "A"), ("email", "a@example.com"), ("phone", "13800000001")])).await.unwrap();
+    let a = h
+        .tutela
+        .create_customer(&p, values(&[("name", "A"), ("email", "a@example.com"), ("phone", "13800000001")]))
+        .await
+        .unwrap();
     let b = h.tutela.create_customer(&p, values(&[("name", "B"), ("email", "b@example.com")])).await.unwrap();
     let store = h.tutela.store().clone();
     let row_a = store.customer_get(a.id).await.unwrap().unwrap();
@@ -111,7 +127,10 @@ async fn ciphertext_bound_to_record_and_field(backend: Backend) {
     row.kek_version = 1;
     row.version += 1;
     apply(store.as_ref(), Mutation::UpdateCustomer { row, blind: vec![] }).await;
-    assert!(matches!(h.tutela.reveal(&p, a.id, &["phone".into()], "wrong key version").await, Err(CoreError::Internal(_))));
+    assert!(matches!(
+        h.tutela.reveal(&p, a.id, &["phone".into()], "wrong key version").await,
+        Err(CoreError::Internal(_))
+    ));
     h.close().await;
 }
 
@@ -126,10 +145,17 @@ async fn rotation_rewraps_everything(backend: Backend) {
     let p = steward();
     let mut ids = Vec::new();
     for i in 0..30 {
-        ids.push(h.tutela.create_customer(&p, values(&[("name", &format!("R{i}")), ("phone", &format!("1380000{i:04}"))])).await.unwrap().id);
+        ids.push(
+            h.tutela
+                .create_customer(&p, values(&[("name", &format!("R{i}")), ("phone", &format!("1380000{i:04}"))]))
+                .await
+                .unwrap()
+                .id,
+        );
     }
     let mut last = (0, 0);
-    let report = h.tutela.rotate_keys(&tutela_core::testing::operator(), |done, total| last = (done, total)).await.unwrap();
+    let report =
+        h.tutela.rotate_keys(&tutela_core::testing::operator(), |done, total| last = (done, total)).await.unwrap();
     assert_eq!(report.version, 2);
     assert_eq!(report.customers_rewrapped, 30);
     assert_eq!(last, (30, 30));

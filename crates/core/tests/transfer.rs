@@ -3,11 +3,11 @@
 
 use std::io::Write as _;
 
-use tutela_core::testing::{principal, steward, Backend, Harness};
+use tutela_core::CoreError;
 use tutela_core::policy::Permission;
+use tutela_core::testing::{Backend, Harness, principal, steward};
 use tutela_core::vault::import::ImportOptions;
 use tutela_core::vault::{ExportFormat, ListRequest};
-use tutela_core::CoreError;
 use tutela_import::{ColumnMapping, Encoding, ImportReader, Preset};
 use tutela_store::AuditFilter;
 
@@ -20,7 +20,12 @@ fn write_file(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathB
 }
 
 fn mapping() -> ColumnMapping {
-    ColumnMapping::new().map("name", "姓名").map("mobile", "手机").map("email", "邮箱").map("national_id", "身份证号").map("region", "地区")
+    ColumnMapping::new()
+        .map("name", "姓名")
+        .map("mobile", "手机")
+        .map("email", "邮箱")
+        .map("national_id", "身份证号")
+        .map("region", "地区")
 }
 
 async fn import_writes_all_rows(backend: Backend) {
@@ -29,7 +34,12 @@ async fn import_writes_all_rows(backend: Backend) {
     let mut last = None;
     let report = h
         .tutela
-        .import_customers(&steward(), || ImportReader::open(&path, None, Encoding::Auto, &mapping()), ImportOptions::default(), |p| last = Some(p))
+        .import_customers(
+            &steward(),
+            || ImportReader::open(&path, None, Encoding::Auto, &mapping()),
+            ImportOptions::default(),
+            |p| last = Some(p),
+        )
         .await
         .unwrap();
     assert_eq!((report.rows, report.imported, report.rejected), (2, 2, 0));
@@ -37,7 +47,12 @@ async fn import_writes_all_rows(backend: Backend) {
     let found = h.tutela.lookup_customers(&steward(), "mobile", "13900139000").await.unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].get("name"), Some("李四"));
-    let events = h.tutela.store().audit_search(&AuditFilter { action: Some("customer.import".into()), limit: 5, ..Default::default() }).await.unwrap();
+    let events = h
+        .tutela
+        .store()
+        .audit_search(&AuditFilter { action: Some("customer.import".into()), limit: 5, ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(events.len(), 1);
     h.close().await;
 }
@@ -48,7 +63,12 @@ async fn a_bad_row_refuses_the_whole_file(backend: Backend) {
     let path = write_file(h.dir.path(), "bad.csv", &text);
     let report = h
         .tutela
-        .import_customers(&steward(), || ImportReader::open(&path, None, Encoding::Auto, &mapping()), ImportOptions::default(), |_| {})
+        .import_customers(
+            &steward(),
+            || ImportReader::open(&path, None, Encoding::Auto, &mapping()),
+            ImportOptions::default(),
+            |_| {},
+        )
         .await
         .unwrap();
     assert!(report.refused);
@@ -59,7 +79,12 @@ async fn a_bad_row_refuses_the_whole_file(backend: Backend) {
 
     let skipped = h
         .tutela
-        .import_customers(&steward(), || ImportReader::open(&path, None, Encoding::Auto, &mapping()), ImportOptions { skip_bad: true }, |_| {})
+        .import_customers(
+            &steward(),
+            || ImportReader::open(&path, None, Encoding::Auto, &mapping()),
+            ImportOptions { skip_bad: true },
+            |_| {},
+        )
         .await
         .unwrap();
     assert_eq!((skipped.imported, skipped.rejected, skipped.refused), (2, 1, false));
@@ -75,7 +100,12 @@ async fn gb18030_and_presets(backend: Backend) {
     std::fs::write(&path, &bytes).unwrap();
     let report = h
         .tutela
-        .import_customers(&steward(), || ImportReader::open(&path, None, Encoding::Auto, &Preset::FxiaokeCustomers.mapping()), ImportOptions::default(), |_| {})
+        .import_customers(
+            &steward(),
+            || ImportReader::open(&path, None, Encoding::Auto, &Preset::FxiaokeCustomers.mapping()),
+            ImportOptions::default(),
+            |_| {},
+        )
         .await
         .unwrap();
     assert_eq!(report.imported, 1, "{:?}", report.errors);
@@ -88,7 +118,16 @@ async fn import_needs_permission(backend: Backend) {
     let h = Harness::new(backend).await;
     let path = write_file(h.dir.path(), "ok.csv", GOOD);
     let sales = principal("sales@example.com", &[Permission::CustomerRead, Permission::CustomerWrite]);
-    let err = h.tutela.import_customers(&sales, || ImportReader::open(&path, None, Encoding::Auto, &mapping()), ImportOptions::default(), |_| {}).await.unwrap_err();
+    let err = h
+        .tutela
+        .import_customers(
+            &sales,
+            || ImportReader::open(&path, None, Encoding::Auto, &mapping()),
+            ImportOptions::default(),
+            |_| {},
+        )
+        .await
+        .unwrap_err();
     assert!(matches!(err, CoreError::Forbidden(_)));
     h.close().await;
 }
@@ -104,7 +143,15 @@ async fn drain(export: &mut tutela_core::vault::Export) -> String {
 async fn export_masks_unless_revealed(backend: Backend) {
     let h = Harness::new(backend).await;
     let path = write_file(h.dir.path(), "ok.csv", GOOD);
-    h.tutela.import_customers(&steward(), || ImportReader::open(&path, None, Encoding::Auto, &mapping()), ImportOptions::default(), |_| {}).await.unwrap();
+    h.tutela
+        .import_customers(
+            &steward(),
+            || ImportReader::open(&path, None, Encoding::Auto, &mapping()),
+            ImportOptions::default(),
+            |_| {},
+        )
+        .await
+        .unwrap();
 
     let exporter = principal("exporter@example.com", &[Permission::CustomerExport, Permission::RevealConfidential]);
     let mut masked = h.tutela.begin_export(&exporter, ExportFormat::Csv, None).await.unwrap();
@@ -113,12 +160,21 @@ async fn export_masks_unless_revealed(backend: Backend) {
     assert!(csv.contains("138****8000") && !csv.contains("13800138000"), "{csv}");
     assert_eq!(masked.report().rows, 2);
 
-    let mut revealed = h.tutela.begin_export(&exporter, ExportFormat::JsonLines, Some("mailing approved by DPO")).await.unwrap();
+    let mut revealed =
+        h.tutela.begin_export(&exporter, ExportFormat::JsonLines, Some("mailing approved by DPO")).await.unwrap();
     let jsonl = drain(&mut revealed).await;
     assert!(jsonl.contains("13800138000"), "confidential revealed with a purpose: {jsonl}");
-    assert!(jsonl.contains("110***********002X") && !jsonl.contains("11010519491231002X"), "restricted stays masked without reveal.restricted");
+    assert!(
+        jsonl.contains("110***********002X") && !jsonl.contains("11010519491231002X"),
+        "restricted stays masked without reveal.restricted"
+    );
     assert_eq!(jsonl.lines().count(), 2);
-    let events = h.tutela.store().audit_search(&AuditFilter { action: Some("customer.export".into()), limit: 5, ..Default::default() }).await.unwrap();
+    let events = h
+        .tutela
+        .store()
+        .audit_search(&AuditFilter { action: Some("customer.export".into()), limit: 5, ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(events.len(), 2);
     assert_eq!(events[0].purpose.as_deref(), Some("mailing approved by DPO"));
     assert!(events[0].fields.contains(&"mobile".to_owned()));

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use tutela_core::testing::{principal, steward, values, Backend, Harness};
-use tutela_core::policy::Permission;
-use tutela_core::vault::ListRequest;
 use tutela_core::CoreError;
+use tutela_core::policy::Permission;
+use tutela_core::testing::{Backend, Harness, principal, steward, values};
+use tutela_core::vault::ListRequest;
 use tutela_store::{AuditFilter, FilterOp, PlainFilter, SortKey};
 
 const ID: &str = "11010519491231002X";
@@ -18,7 +18,12 @@ async fn create_read_reveal(backend: Backend) {
         .tutela
         .create_customer(
             &p,
-            values(&[("name", "张三"), ("email", "Zhang.San@Example.com"), ("phone", "+86 138-1234-5678"), ("national_id", ID)]),
+            values(&[
+                ("name", "张三"),
+                ("email", "Zhang.San@Example.com"),
+                ("phone", "+86 138-1234-5678"),
+                ("national_id", ID),
+            ]),
         )
         .await
         .unwrap();
@@ -28,11 +33,22 @@ async fn create_read_reveal(backend: Backend) {
     assert_eq!(read.get("email"), Some("Z***@Example.com"));
     assert_eq!(read.get("national_id"), Some("110***********002X"));
 
-    let revealed = h.tutela.reveal(&p, created.id, &["phone".into(), "national_id".into()], "call back about order 42").await.unwrap();
+    let revealed = h
+        .tutela
+        .reveal(&p, created.id, &["phone".into(), "national_id".into()], "call back about order 42")
+        .await
+        .unwrap();
     assert_eq!(revealed["phone"], "+86 138-1234-5678");
     assert_eq!(revealed["national_id"], ID);
 
-    let events = h.tutela.audit_events(&tutela_core::testing::operator(), &AuditFilter { customer_id: Some(created.id), limit: 10, ..Default::default() }).await.unwrap();
+    let events = h
+        .tutela
+        .audit_events(
+            &tutela_core::testing::operator(),
+            &AuditFilter { customer_id: Some(created.id), limit: 10, ..Default::default() },
+        )
+        .await
+        .unwrap();
     let reveal = events.iter().find(|e| e.action == "customer.reveal").expect("reveal audited");
     assert_eq!(reveal.purpose.as_deref(), Some("call back about order 42"));
     assert_eq!(reveal.fields, vec!["phone", "national_id"]);
@@ -43,7 +59,11 @@ async fn create_read_reveal(backend: Backend) {
 
 async fn reveal_needs_permission_and_purpose(backend: Backend) {
     let h = Harness::new(backend).await;
-    let c = h.tutela.create_customer(&steward(), values(&[("name", "李四"), ("national_id", ID), ("email", "li@example.com")])).await.unwrap();
+    let c = h
+        .tutela
+        .create_customer(&steward(), values(&[("name", "李四"), ("national_id", ID), ("email", "li@example.com")]))
+        .await
+        .unwrap();
     let sales = principal("sales@example.com", &[Permission::CustomerRead, Permission::RevealConfidential]);
     let err = h.tutela.reveal(&sales, c.id, &["national_id".into()], "verify identity").await.unwrap_err();
     assert!(matches!(err, CoreError::Forbidden(_)), "{err:?}");
@@ -51,7 +71,14 @@ async fn reveal_needs_permission_and_purpose(backend: Backend) {
     assert_eq!(ok["email"], "li@example.com");
     let err = h.tutela.reveal(&sales, c.id, &["email".into()], " ").await.unwrap_err();
     assert!(matches!(err, CoreError::Invalid { ref field, .. } if field == "purpose"), "{err:?}");
-    let denied = h.tutela.audit_events(&tutela_core::testing::operator(), &AuditFilter { action: Some("customer.reveal".into()), limit: 10, ..Default::default() }).await.unwrap();
+    let denied = h
+        .tutela
+        .audit_events(
+            &tutela_core::testing::operator(),
+            &AuditFilter { action: Some("customer.reveal".into()), limit: 10, ..Default::default() },
+        )
+        .await
+        .unwrap();
     assert!(denied.iter().any(|e| e.outcome == "denied" && e.fields == vec!["national_id"]));
     h.close().await;
 }
@@ -94,7 +121,13 @@ async fn update_with_version_and_erase(backend: Backend) {
 async fn bad_input_names_the_field(backend: Backend) {
     let h = Harness::new(backend).await;
     let p = steward();
-    for (field, value) in [("email", "nope"), ("phone", "12"), ("national_id", "110105194912310021"), ("birth_date", "1990-13-01"), ("unknown_field", "x")] {
+    for (field, value) in [
+        ("email", "nope"),
+        ("phone", "12"),
+        ("national_id", "110105194912310021"),
+        ("birth_date", "1990-13-01"),
+        ("unknown_field", "x"),
+    ] {
         let err = h.tutela.create_customer(&p, values(&[("name", "x"), (field, value)])).await.unwrap_err();
         assert!(matches!(err, CoreError::Invalid { field: ref f, .. } if f == field), "{field}: {err:?}");
     }
@@ -109,14 +142,32 @@ async fn list_pages_sorts_and_filters(backend: Backend) {
     let p = steward();
     for i in 0..25 {
         let region = if i % 2 == 0 { "华东" } else { "华北" };
-        h.tutela.create_customer(&p, values(&[("name", &format!("客户{i:02}")), ("region", region), ("email", &format!("c{i}@example.com"))])).await.unwrap();
+        h.tutela
+            .create_customer(
+                &p,
+                values(&[
+                    ("name", &format!("客户{i:02}")),
+                    ("region", region),
+                    ("email", &format!("c{i}@example.com")),
+                ]),
+            )
+            .await
+            .unwrap();
     }
     let mut seen = Vec::new();
     let mut cursor = None;
     loop {
         let page = h
             .tutela
-            .list_customers(&p, ListRequest { sort: SortKey { field_id: Some("name".into()), descending: true }, cursor: cursor.clone(), limit: Some(10), ..Default::default() })
+            .list_customers(
+                &p,
+                ListRequest {
+                    sort: SortKey { field_id: Some("name".into()), descending: true },
+                    cursor: cursor.clone(),
+                    limit: Some(10),
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
         seen.extend(page.items.iter().map(|c| c.get("name").unwrap().to_owned()));
@@ -131,11 +182,21 @@ async fn list_pages_sorts_and_filters(backend: Backend) {
     assert_eq!(seen, expected);
     let east = h
         .tutela
-        .list_customers(&p, ListRequest { filters: vec![PlainFilter { field_id: "region".into(), op: FilterOp::Equals, value: "华东".into() }], limit: Some(100), ..Default::default() })
+        .list_customers(
+            &p,
+            ListRequest {
+                filters: vec![PlainFilter { field_id: "region".into(), op: FilterOp::Equals, value: "华东".into() }],
+                limit: Some(100),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(east.items.len(), 13);
-    let sealed_filter = ListRequest { filters: vec![PlainFilter { field_id: "email".into(), op: FilterOp::Contains, value: "c1".into() }], ..Default::default() };
+    let sealed_filter = ListRequest {
+        filters: vec![PlainFilter { field_id: "email".into(), op: FilterOp::Contains, value: "c1".into() }],
+        ..Default::default()
+    };
     assert!(matches!(h.tutela.list_customers(&p, sealed_filter).await, Err(CoreError::Invalid { .. })));
     let found = h.tutela.lookup_customers(&p, "email", "  C7@EXAMPLE.com ").await.unwrap();
     assert_eq!(found.len(), 1);

@@ -115,24 +115,15 @@ mod tests {
     #[test]
     fn other_key_fails() {
         let sealed = seal(&key(), b"ctx", b"hello");
-        assert!(matches!(
-            open(&key(), b"ctx", &sealed),
-            Err(CryptoError::Decrypt)
-        ));
+        assert!(matches!(open(&key(), b"ctx", &sealed), Err(CryptoError::Decrypt)));
     }
 
     #[test]
     fn other_aad_fails() {
         let key = key();
         let sealed = seal(&key, b"ctx", b"hello");
-        assert!(matches!(
-            open(&key, b"ctx2", &sealed),
-            Err(CryptoError::Decrypt)
-        ));
-        assert!(matches!(
-            open(&key, b"", &sealed),
-            Err(CryptoError::Decrypt)
-        ));
+        assert!(matches!(open(&key, b"ctx2", &sealed), Err(CryptoError::Decrypt)));
+        assert!(matches!(open(&key, b"", &sealed), Err(CryptoError::Decrypt)));
     }
 
     #[test]
@@ -156,10 +147,7 @@ mod tests {
         let key = key();
         let sealed = seal(&key, b"ctx", b"hello");
         for len in 0..sealed.len() {
-            assert!(matches!(
-                open(&key, b"ctx", &sealed[..len]),
-                Err(CryptoError::Decrypt)
-            ));
+            assert!(matches!(open(&key, b"ctx", &sealed[..len]), Err(CryptoError::Decrypt)));
         }
         assert!(matches!(open(&key, b"ctx", &[]), Err(CryptoError::Decrypt)));
     }
@@ -169,9 +157,6 @@ mod tests {
         let key = key();
         let mut sealed = seal(&key, b"ctx", b"hello");
         sealed.push(0);
-        assert!(matches!(
-            open(&key, b"ctx", &sealed),
-            Err(CryptoError::Decrypt)
-        ));
+        assert!(matches!(open(&key, b"ctx", &sealed), Err(CryptoError::Decrypt)));
     }
 }

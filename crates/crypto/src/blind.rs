@@ -42,15 +42,9 @@ pub struct BlindIndexer {
 impl BlindIndexer {
     /// An indexer for `key` (the installation's blind-index key). Takes the key by value so
     /// that the caller's copy ends (and is zeroized) here.
-    #[allow(
-        clippy::needless_pass_by_value,
-        reason = "consuming the key is the point"
-    )]
+    #[allow(clippy::needless_pass_by_value, reason = "consuming the key is the point")]
     pub fn new(key: SecretKey) -> Self {
-        Self {
-            key: hmac::Key::new(hmac::HMAC_SHA256, key.expose()),
-            subkeys: RwLock::new(HashMap::new()),
-        }
+        Self { key: hmac::Key::new(hmac::HMAC_SHA256, key.expose()), subkeys: RwLock::new(HashMap::new()) }
     }
 
     /// The 32-bit blind index of `normalised_value` in field `field_id`.
@@ -59,9 +53,7 @@ impl BlindIndexer {
         // lock cannot leave it inconsistent: ignoring poisoning is safe.
         let cached = {
             let subkeys = self.subkeys.read().unwrap_or_else(PoisonError::into_inner);
-            subkeys
-                .get(field_id)
-                .map(|subkey| truncated_mac(subkey, normalised_value))
+            subkeys.get(field_id).map(|subkey| truncated_mac(subkey, normalised_value))
         };
         if let Some(index) = cached {
             return index;
@@ -130,10 +122,7 @@ mod tests {
         let subkey = hmac::Key::new(hmac::HMAC_SHA256, subkey_bytes.as_ref());
         let tag = hmac::sign(&subkey, b"x@y.z");
         let expected = u32::from_be_bytes(tag.as_ref()[..4].try_into().unwrap());
-        assert_eq!(
-            BlindIndexer::new(SecretKey::from_bytes(key)).index("email", "x@y.z"),
-            expected
-        );
+        assert_eq!(BlindIndexer::new(SecretKey::from_bytes(key)).index("email", "x@y.z"), expected);
     }
 
     #[test]
@@ -164,9 +153,7 @@ mod tests {
     fn throughput_is_at_least_100k_lookups_per_second() {
         const LOOKUPS: u32 = 200_000;
         let a = indexer(6);
-        let values: Vec<String> = (0..LOOKUPS)
-            .map(|n| format!("customer-{n}@example.org"))
-            .collect();
+        let values: Vec<String> = (0..LOOKUPS).map(|n| format!("customer-{n}@example.org")).collect();
         let start = std::time::Instant::now();
         for value in &values {
             std::hint::black_box(a.index("email", value));

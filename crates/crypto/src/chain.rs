@@ -57,19 +57,14 @@ impl CheckpointSigner {
 
 impl fmt::Debug for CheckpointSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CheckpointSigner")
-            .field("public_key", &hex::encode(self.public_key()))
-            .finish()
+        f.debug_struct("CheckpointSigner").field("public_key", &hex::encode(self.public_key())).finish()
     }
 }
 
 /// True if `sig` is a valid Ed25519 signature of `msg` under `public_key`. Any malformed
 /// input (wrong signature length, invalid point) is simply `false`.
 pub fn verify_signature(public_key: &[u8; 32], msg: &[u8], sig: &[u8]) -> bool {
-    sig.len() == SIGNATURE_LEN
-        && UnparsedPublicKey::new(&ED25519, public_key)
-            .verify(msg, sig)
-            .is_ok()
+    sig.len() == SIGNATURE_LEN && UnparsedPublicKey::new(&ED25519, public_key).verify(msg, sig).is_ok()
 }
 
 #[cfg(test)]
@@ -96,10 +91,8 @@ mod tests {
     #[test]
     fn rfc_8032_test_1() {
         // RFC 8032 §7.1, TEST 1: empty message.
-        let seed = hex::decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
-            .unwrap();
-        let signer =
-            CheckpointSigner::from_seed(&SecretKey::try_from_slice(&seed).unwrap()).unwrap();
+        let seed = hex::decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60").unwrap();
+        let signer = CheckpointSigner::from_seed(&SecretKey::try_from_slice(&seed).unwrap()).unwrap();
         assert_eq!(
             hex::encode(signer.public_key()),
             "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
@@ -114,22 +107,10 @@ mod tests {
     fn sign_and_verify() {
         let signer = CheckpointSigner::from_seed(&SecretKey::generate()).unwrap();
         let sig = signer.sign(b"checkpoint 42");
-        assert!(verify_signature(
-            &signer.public_key(),
-            b"checkpoint 42",
-            &sig
-        ));
-        assert!(!verify_signature(
-            &signer.public_key(),
-            b"checkpoint 43",
-            &sig
-        ));
+        assert!(verify_signature(&signer.public_key(), b"checkpoint 42", &sig));
+        assert!(!verify_signature(&signer.public_key(), b"checkpoint 43", &sig));
         let other = CheckpointSigner::from_seed(&SecretKey::generate()).unwrap();
-        assert!(!verify_signature(
-            &other.public_key(),
-            b"checkpoint 42",
-            &sig
-        ));
+        assert!(!verify_signature(&other.public_key(), b"checkpoint 42", &sig));
     }
 
     #[test]
@@ -140,10 +121,7 @@ mod tests {
             for bit in 0..8 {
                 let mut bad = sig;
                 bad[byte] ^= 1 << bit;
-                assert!(
-                    !verify_signature(&signer.public_key(), b"msg", &bad),
-                    "byte {byte} bit {bit}"
-                );
+                assert!(!verify_signature(&signer.public_key(), b"msg", &bad), "byte {byte} bit {bit}");
             }
         }
     }

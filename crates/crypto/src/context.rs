@@ -19,28 +19,19 @@ const ROOT_WRAP_DOMAIN: &str = "tutela/root-wrap/v1";
 
 /// Context of one field of one record, sealed under that record's data key.
 pub fn field_aad(record_id: &[u8; 16], field_id: &str) -> Vec<u8> {
-    Encoder::new(FIELD_DOMAIN)
-        .part(record_id)
-        .part(field_id.as_bytes())
-        .finish()
+    Encoder::new(FIELD_DOMAIN).part(record_id).part(field_id.as_bytes()).finish()
 }
 
 /// Context of a record's data key wrapped under key-encryption key `kek_version`. Including
 /// the version means a wrapped key whose version column was altered no longer opens.
 pub fn data_key_aad(record_id: &[u8; 16], kek_version: u32) -> Vec<u8> {
-    Encoder::new(DATA_KEY_DOMAIN)
-        .part(record_id)
-        .part(&kek_version.to_be_bytes())
-        .finish()
+    Encoder::new(DATA_KEY_DOMAIN).part(record_id).part(&kek_version.to_be_bytes()).finish()
 }
 
 /// Context of a key wrapped by the root key: `label` names its purpose (`"kek"`,
 /// `"blind-index"`, `"audit-signing"`), `version` its generation.
 pub fn root_wrap_aad(label: &str, version: u32) -> Vec<u8> {
-    Encoder::new(ROOT_WRAP_DOMAIN)
-        .part(label.as_bytes())
-        .part(&version.to_be_bytes())
-        .finish()
+    Encoder::new(ROOT_WRAP_DOMAIN).part(label.as_bytes()).part(&version.to_be_bytes()).finish()
 }
 
 /// Length-prefixed concatenation.

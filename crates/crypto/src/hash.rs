@@ -22,9 +22,6 @@ mod tests {
     fn parts_are_concatenated() {
         assert_eq!(sha256(&[b"ab", b"", b"c"]), sha256(&[b"abc"]));
         // FIPS 180-2 B.1
-        assert_eq!(
-            hex::encode(sha256(&[b"abc"])),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(hex::encode(sha256(&[b"abc"])), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }

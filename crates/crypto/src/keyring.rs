@@ -45,14 +45,9 @@ pub struct DataKey(SecretKey);
 impl Keyring {
     /// Builds a keyring from `(version, key)` pairs and the blind-index key. The current KEK,
     /// used for new data keys, is the one with the highest version.
-    pub fn new(
-        keks: Vec<(u32, SecretKey)>,
-        blind_index_key: SecretKey,
-    ) -> Result<Self, CryptoError> {
+    pub fn new(keks: Vec<(u32, SecretKey)>, blind_index_key: SecretKey) -> Result<Self, CryptoError> {
         if keks.is_empty() {
-            return Err(CryptoError::InvalidKeyMaterial(
-                "a keyring needs at least one KEK",
-            ));
+            return Err(CryptoError::InvalidKeyMaterial("a keyring needs at least one KEK"));
         }
         let mut by_version = BTreeMap::new();
         for (version, key) in keks {
@@ -65,10 +60,7 @@ impl Keyring {
                 }
             }
         }
-        Ok(Self {
-            keks: by_version,
-            blind_indexer: BlindIndexer::new(blind_index_key),
-        })
+        Ok(Self { keks: by_version, blind_indexer: BlindIndexer::new(blind_index_key) })
     }
 
     /// Version of the KEK that wraps new data keys (the highest).
@@ -104,31 +96,16 @@ impl Keyring {
     /// An unknown version is [`CryptoError::UnknownKekVersion`] (the keyring may need a
     /// reload after a rotation elsewhere); a key wrapped for another record, or whose version
     /// was altered, is [`CryptoError::Decrypt`].
-    pub fn unwrap_data_key(
-        &self,
-        record_id: &[u8; 16],
-        wrapped: &WrappedKey,
-    ) -> Result<DataKey, CryptoError> {
-        let kek = self
-            .keks
-            .get(&wrapped.kek_version)
-            .ok_or(CryptoError::UnknownKekVersion(wrapped.kek_version))?;
-        let plaintext = aead::open(
-            kek,
-            &data_key_aad(record_id, wrapped.kek_version),
-            &wrapped.bytes,
-        )?;
+    pub fn unwrap_data_key(&self, record_id: &[u8; 16], wrapped: &WrappedKey) -> Result<DataKey, CryptoError> {
+        let kek = self.keks.get(&wrapped.kek_version).ok_or(CryptoError::UnknownKekVersion(wrapped.kek_version))?;
+        let plaintext = aead::open(kek, &data_key_aad(record_id, wrapped.kek_version), &wrapped.bytes)?;
         SecretKey::try_from_slice(&plaintext).map(DataKey)
     }
 
     /// Re-wraps a data key under the current KEK, for rotation. A key already under the
     /// current version is still checked (unwrapped), then returned as is, so a rotation pass
     /// also detects damaged wrapped keys.
-    pub fn rewrap(
-        &self,
-        record_id: &[u8; 16],
-        wrapped: &WrappedKey,
-    ) -> Result<WrappedKey, CryptoError> {
+    pub fn rewrap(&self, record_id: &[u8; 16], wrapped: &WrappedKey) -> Result<WrappedKey, CryptoError> {
         let data_key = self.unwrap_data_key(record_id, wrapped)?;
         if wrapped.kek_version == self.current_version() {
             return Ok(wrapped.clone());
@@ -142,10 +119,8 @@ impl Keyring {
     }
 
     fn current(&self) -> (u32, &SecretKey) {
-        let (version, key) = self
-            .keks
-            .last_key_value()
-            .expect("a keyring always holds at least one KEK (checked in Keyring::new)");
+        let (version, key) =
+            self.keks.last_key_value().expect("a keyring always holds at least one KEK (checked in Keyring::new)");
         (*version, key)
     }
 
@@ -160,9 +135,7 @@ impl Keyring {
 
 impl fmt::Debug for Keyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Keyring")
-            .field("versions", &self.versions())
-            .finish_non_exhaustive()
+        f.debug_struct("Keyring").field("versions", &self.versions()).finish_non_exhaustive()
     }
 }
 
@@ -191,10 +164,7 @@ impl fmt::Debug for DataKey {
 
 impl fmt::Debug for WrappedKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WrappedKey")
-            .field("kek_version", &self.kek_version)
-            .field("len", &self.bytes.len())
-            .finish()
+        f.debug_struct("WrappedKey").field("kek_version", &self.kek_version).field("len", &self.bytes.len()).finish()
     }
 }
 
@@ -211,24 +181,14 @@ mod tests {
 
     #[test]
     fn new_refuses_empty_and_duplicates() {
-        assert!(matches!(
-            Keyring::new(vec![], SecretKey::generate()),
-            Err(CryptoError::InvalidKeyMaterial(_))
-        ));
+        assert!(matches!(Keyring::new(vec![], SecretKey::generate()), Err(CryptoError::InvalidKeyMaterial(_))));
         let dup = vec![(1, SecretKey::generate()), (1, SecretKey::generate())];
-        assert!(matches!(
-            Keyring::new(dup, SecretKey::generate()),
-            Err(CryptoError::InvalidKeyMaterial(_))
-        ));
+        assert!(matches!(Keyring::new(dup, SecretKey::generate()), Err(CryptoError::InvalidKeyMaterial(_))));
     }
 
     #[test]
     fn current_is_highest_version() {
-        let keks = vec![
-            (3, SecretKey::generate()),
-            (1, SecretKey::generate()),
-            (2, SecretKey::generate()),
-        ];
+        let keks = vec![(3, SecretKey::generate()), (1, SecretKey::generate()), (2, SecretKey::generate())];
         let ring = Keyring::new(keks, SecretKey::generate()).unwrap();
         assert_eq!(ring.current_version(), 3);
         assert_eq!(ring.versions(), vec![1, 2, 3]);
@@ -241,13 +201,7 @@ mod tests {
         let (key, wrapped) = ring.new_data_key(&RECORD);
         let sealed = key.seal_field(&RECORD, "email", b"alice@example.org");
         let unwrapped = ring.unwrap_data_key(&RECORD, &wrapped).unwrap();
-        assert_eq!(
-            unwrapped
-                .open_field(&RECORD, "email", &sealed)
-                .unwrap()
-                .as_slice(),
-            b"alice@example.org"
-        );
+        assert_eq!(unwrapped.open_field(&RECORD, "email", &sealed).unwrap().as_slice(), b"alice@example.org");
     }
 
     #[test]
@@ -255,33 +209,18 @@ mod tests {
         let ring = keyring();
         let (key, _) = ring.new_data_key(&RECORD);
         let sealed = key.seal_field(&RECORD, "email", b"x");
-        assert!(matches!(
-            key.open_field(&OTHER_RECORD, "email", &sealed),
-            Err(CryptoError::Decrypt)
-        ));
-        assert!(matches!(
-            key.open_field(&RECORD, "phone", &sealed),
-            Err(CryptoError::Decrypt)
-        ));
+        assert!(matches!(key.open_field(&OTHER_RECORD, "email", &sealed), Err(CryptoError::Decrypt)));
+        assert!(matches!(key.open_field(&RECORD, "phone", &sealed), Err(CryptoError::Decrypt)));
         let (other_key, _) = ring.new_data_key(&RECORD);
-        assert!(matches!(
-            other_key.open_field(&RECORD, "email", &sealed),
-            Err(CryptoError::Decrypt)
-        ));
-        assert!(matches!(
-            key.open_field(&RECORD, "email", &[]),
-            Err(CryptoError::Decrypt)
-        ));
+        assert!(matches!(other_key.open_field(&RECORD, "email", &sealed), Err(CryptoError::Decrypt)));
+        assert!(matches!(key.open_field(&RECORD, "email", &[]), Err(CryptoError::Decrypt)));
     }
 
     #[test]
     fn wrapped_key_fails_under_other_record() {
         let ring = keyring();
         let (_, wrapped) = ring.new_data_key(&RECORD);
-        assert!(matches!(
-            ring.unwrap_data_key(&OTHER_RECORD, &wrapped),
-            Err(CryptoError::Decrypt)
-        ));
+        assert!(matches!(ring.unwrap_data_key(&OTHER_RECORD, &wrapped), Err(CryptoError::Decrypt)));
     }
 
     #[test]
@@ -289,22 +228,10 @@ mod tests {
         let mut ring = keyring();
         let (_, wrapped) = ring.new_data_key(&RECORD);
         ring.add_kek(2, SecretKey::generate()).unwrap();
-        let relabelled = WrappedKey {
-            kek_version: 2,
-            ..wrapped.clone()
-        };
-        assert!(matches!(
-            ring.unwrap_data_key(&RECORD, &relabelled),
-            Err(CryptoError::Decrypt)
-        ));
-        let unknown = WrappedKey {
-            kek_version: 9,
-            ..wrapped
-        };
-        assert!(matches!(
-            ring.unwrap_data_key(&RECORD, &unknown),
-            Err(CryptoError::UnknownKekVersion(9))
-        ));
+        let relabelled = WrappedKey { kek_version: 2, ..wrapped.clone() };
+        assert!(matches!(ring.unwrap_data_key(&RECORD, &relabelled), Err(CryptoError::Decrypt)));
+        let unknown = WrappedKey { kek_version: 9, ..wrapped };
+        assert!(matches!(ring.unwrap_data_key(&RECORD, &unknown), Err(CryptoError::UnknownKekVersion(9))));
     }
 
     #[test]
@@ -315,14 +242,8 @@ mod tests {
         let ring = Keyring::new(vec![(1, kek.clone()), (2, kek)], SecretKey::generate()).unwrap();
         let (_, wrapped) = ring.new_data_key(&RECORD);
         assert_eq!(wrapped.kek_version, 2);
-        let relabelled = WrappedKey {
-            kek_version: 1,
-            ..wrapped
-        };
-        assert!(matches!(
-            ring.unwrap_data_key(&RECORD, &relabelled),
-            Err(CryptoError::Decrypt)
-        ));
+        let relabelled = WrappedKey { kek_version: 1, ..wrapped };
+        assert!(matches!(ring.unwrap_data_key(&RECORD, &relabelled), Err(CryptoError::Decrypt)));
     }
 
     #[test]
@@ -339,20 +260,14 @@ mod tests {
 
         for wrapped in [&old, &new] {
             let key = ring.unwrap_data_key(&RECORD, wrapped).unwrap();
-            assert_eq!(
-                key.open_field(&RECORD, "name", &sealed).unwrap().as_slice(),
-                b"Alice"
-            );
+            assert_eq!(key.open_field(&RECORD, "name", &sealed).unwrap().as_slice(), b"Alice");
         }
         // Already current: returned as is.
         assert_eq!(ring.rewrap(&RECORD, &new).unwrap(), new);
         // Damaged input is reported, not silently passed through.
         let mut damaged = new.clone();
         damaged.bytes[20] ^= 1;
-        assert!(matches!(
-            ring.rewrap(&RECORD, &damaged),
-            Err(CryptoError::Decrypt)
-        ));
+        assert!(matches!(ring.rewrap(&RECORD, &damaged), Err(CryptoError::Decrypt)));
     }
 
     #[test]
@@ -360,15 +275,9 @@ mod tests {
         let mut ring = keyring();
         assert!(matches!(
             ring.add_kek(1, SecretKey::generate()),
-            Err(CryptoError::KekVersionNotNewer {
-                version: 1,
-                current: 1
-            })
+            Err(CryptoError::KekVersionNotNewer { version: 1, current: 1 })
         ));
-        assert!(matches!(
-            ring.add_kek(0, SecretKey::generate()),
-            Err(CryptoError::KekVersionNotNewer { .. })
-        ));
+        assert!(matches!(ring.add_kek(0, SecretKey::generate()), Err(CryptoError::KekVersionNotNewer { .. })));
         ring.add_kek(5, SecretKey::generate()).unwrap();
         assert_eq!(ring.versions(), vec![1, 5]);
     }
@@ -379,12 +288,6 @@ mod tests {
         let (key, wrapped) = ring.new_data_key(&RECORD);
         assert_eq!(format!("{key:?}"), "DataKey(…)");
         assert_eq!(format!("{ring:?}"), "Keyring { versions: [1], .. }");
-        assert_eq!(
-            format!("{wrapped:?}"),
-            format!(
-                "WrappedKey {{ kek_version: 1, len: {} }}",
-                32 + aead::OVERHEAD
-            )
-        );
+        assert_eq!(format!("{wrapped:?}"), format!("WrappedKey {{ kek_version: 1, len: {} }}", 32 + aead::OVERHEAD));
     }
 }

@@ -14,9 +14,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::thread::available_parallelism;
 
-use argon2::password_hash::{
-    self, PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString,
-};
+use argon2::password_hash::{self, PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
@@ -59,8 +57,7 @@ impl PasswordHasher {
     /// [`CryptoError::PasswordHash`]. Use [`PasswordHasher::try_with_params`] to find out at
     /// once. A `permits` of 0 is treated as 1.
     pub fn with_params(memory_kib: u32, iterations: u32, parallelism: u32, permits: usize) -> Self {
-        let params =
-            Params::new(memory_kib, iterations, parallelism, None).map_err(|e| e.to_string());
+        let params = Params::new(memory_kib, iterations, parallelism, None).map_err(|e| e.to_string());
         Self::build(params, permits)
     }
 
@@ -78,18 +75,8 @@ impl PasswordHasher {
 
     fn build(params: Result<Params, String>, permits: usize) -> Self {
         let (argon2, params) = match params {
-            Ok(params) => (
-                Ok(Argon2::new(
-                    Algorithm::Argon2id,
-                    Version::V0x13,
-                    params.clone(),
-                )),
-                params,
-            ),
-            Err(e) => (
-                Err(format!("invalid Argon2id parameters: {e}")),
-                Params::DEFAULT,
-            ),
+            Ok(params) => (Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())), params),
+            Err(e) => (Err(format!("invalid Argon2id parameters: {e}")), Params::DEFAULT),
         };
         let dummy_phc = format!(
             "$argon2id$v=19$m={},t={},p={}${DUMMY_SALT_B64}${DUMMY_HASH_B64}",
@@ -97,14 +84,7 @@ impl PasswordHasher {
             params.t_cost(),
             params.p_cost()
         );
-        Self {
-            inner: Arc::new(Inner {
-                argon2,
-                params,
-                dummy_phc,
-                permits: Arc::new(Semaphore::new(permits.max(1))),
-            }),
-        }
+        Self { inner: Arc::new(Inner { argon2, params, dummy_phc, permits: Arc::new(Semaphore::new(permits.max(1))) }) }
     }
 
     /// Hashes `password` with a fresh random salt; returns a PHC string.
@@ -112,9 +92,7 @@ impl PasswordHasher {
         let argon2 = self.argon2()?;
         self.run_blocking(move || {
             let salt = SaltString::encode_b64(&random_bytes::<16>()).map_err(hashing_error)?;
-            let hash = argon2
-                .hash_password(password.expose_secret().as_bytes(), &salt)
-                .map_err(hashing_error)?;
+            let hash = argon2.hash_password(password.expose_secret().as_bytes(), &salt).map_err(hashing_error)?;
             Ok(hash.to_string())
         })
         .await
@@ -125,8 +103,7 @@ impl PasswordHasher {
     pub async fn verify(&self, password: SecretString, phc: &str) -> Result<bool, CryptoError> {
         let argon2 = self.argon2()?;
         let phc = phc.to_owned();
-        self.run_blocking(move || verify_blocking(&argon2, &password, &phc))
-            .await
+        self.run_blocking(move || verify_blocking(&argon2, &password, &phc)).await
     }
 
     /// Spends the same work as [`PasswordHasher::verify`] against a fixed dummy hash with the
@@ -136,9 +113,7 @@ impl PasswordHasher {
         let Ok(argon2) = self.argon2() else { return };
         let dummy = self.inner.dummy_phc.clone();
         // The outcome is meaningless by construction; only the time spent matters.
-        let _ = self
-            .run_blocking(move || verify_blocking(&argon2, &password, &dummy))
-            .await;
+        let _ = self.run_blocking(move || verify_blocking(&argon2, &password, &dummy)).await;
     }
 
     /// True if `phc` was not made with this hasher's algorithm, version and cost (or cannot
@@ -205,18 +180,11 @@ fn default_permits() -> usize {
 }
 
 /// Verification proper; `password` is dropped (and so zeroized) when the job ends.
-fn verify_blocking(
-    argon2: &Argon2<'_>,
-    password: &SecretString,
-    phc: &str,
-) -> Result<bool, CryptoError> {
-    let parsed = PasswordHash::new(phc).map_err(|e| {
-        CryptoError::PasswordHash(format!("the stored hash is not a valid PHC string: {e}"))
-    })?;
+fn verify_blocking(argon2: &Argon2<'_>, password: &SecretString, phc: &str) -> Result<bool, CryptoError> {
+    let parsed = PasswordHash::new(phc)
+        .map_err(|e| CryptoError::PasswordHash(format!("the stored hash is not a valid PHC string: {e}")))?;
     if parsed.algorithm != argon2::ARGON2ID_IDENT {
-        return Err(CryptoError::PasswordHash(
-            "the stored hash is not Argon2id".into(),
-        ));
+        return Err(CryptoError::PasswordHash("the stored hash is not Argon2id".into()));
     }
     // Uses the parameters and salt recorded in the hash; compares in constant time.
     match argon2.verify_password(password.expose_secret().as_bytes(), &parsed) {
@@ -255,10 +223,7 @@ mod tests {
     #[tokio::test]
     async fn same_password_gets_different_salts() {
         let hasher = cheap();
-        assert_ne!(
-            hasher.hash(pw("x")).await.unwrap(),
-            hasher.hash(pw("x")).await.unwrap()
-        );
+        assert_ne!(hasher.hash(pw("x")).await.unwrap(), hasher.hash(pw("x")).await.unwrap());
     }
 
     #[tokio::test]
@@ -273,19 +238,10 @@ mod tests {
     #[tokio::test]
     async fn malformed_or_foreign_hashes_are_errors() {
         let hasher = cheap();
-        assert!(matches!(
-            hasher.verify(pw("pw"), "").await,
-            Err(CryptoError::PasswordHash(_))
-        ));
-        assert!(matches!(
-            hasher.verify(pw("pw"), "not a hash").await,
-            Err(CryptoError::PasswordHash(_))
-        ));
+        assert!(matches!(hasher.verify(pw("pw"), "").await, Err(CryptoError::PasswordHash(_))));
+        assert!(matches!(hasher.verify(pw("pw"), "not a hash").await, Err(CryptoError::PasswordHash(_))));
         let argon2i = "$argon2i$v=19$m=64,t=1,p=1$dHV0ZWxhIGR1bW15c2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-        assert!(matches!(
-            hasher.verify(pw("pw"), argon2i).await,
-            Err(CryptoError::PasswordHash(_))
-        ));
+        assert!(matches!(hasher.verify(pw("pw"), argon2i).await, Err(CryptoError::PasswordHash(_))));
         assert!(hasher.needs_rehash("garbage"));
     }
 
@@ -304,15 +260,9 @@ mod tests {
     #[tokio::test]
     async fn invalid_parameters_fail_on_use_not_at_construction() {
         let broken = PasswordHasher::with_params(64, 0, 1, 1);
-        assert!(matches!(
-            broken.hash(pw("x")).await,
-            Err(CryptoError::PasswordHash(_))
-        ));
+        assert!(matches!(broken.hash(pw("x")).await, Err(CryptoError::PasswordHash(_))));
         broken.verify_dummy(pw("x")).await;
-        assert!(matches!(
-            PasswordHasher::try_with_params(64, 0, 1, 1),
-            Err(CryptoError::InvalidParameters(_))
-        ));
+        assert!(matches!(PasswordHasher::try_with_params(64, 0, 1, 1), Err(CryptoError::InvalidParameters(_))));
     }
 
     #[tokio::test]
@@ -335,11 +285,6 @@ mod tests {
     fn default_is_owasp() {
         let hasher = PasswordHasher::new();
         let printed = format!("{hasher:?}");
-        assert!(
-            printed.contains("m_kib: 19456")
-                && printed.contains("t: 2")
-                && printed.contains("p: 1"),
-            "{printed}"
-        );
+        assert!(printed.contains("m_kib: 19456") && printed.contains("t: 2") && printed.contains("p: 1"), "{printed}");
     }
 }

@@ -43,9 +43,7 @@ impl SecretKey {
     /// Copies key bytes out of a slice, refusing any length other than 32.
     pub fn try_from_slice(bytes: &[u8]) -> Result<Self, CryptoError> {
         if bytes.len() != KEY_LEN {
-            return Err(CryptoError::InvalidKeyMaterial(
-                "a key must be exactly 32 bytes",
-            ));
+            return Err(CryptoError::InvalidKeyMaterial("a key must be exactly 32 bytes"));
         }
         let mut key = Self([0; KEY_LEN]);
         key.0.copy_from_slice(bytes);
@@ -55,9 +53,7 @@ impl SecretKey {
     /// Builds a key in place by letting `fill` write its bytes, so that derived or read key
     /// material never passes through an unzeroized temporary. On error the partial key is
     /// zeroized by drop.
-    pub(crate) fn try_fill<E>(
-        fill: impl FnOnce(&mut [u8; KEY_LEN]) -> Result<(), E>,
-    ) -> Result<Self, E> {
+    pub(crate) fn try_fill<E>(fill: impl FnOnce(&mut [u8; KEY_LEN]) -> Result<(), E>) -> Result<Self, E> {
         let mut key = Self([0; KEY_LEN]);
         fill(&mut key.0)?;
         Ok(key)
@@ -104,10 +100,7 @@ mod tests {
 
     #[test]
     fn generated_keys_differ() {
-        assert!(!ct_eq(
-            SecretKey::generate().expose(),
-            SecretKey::generate().expose()
-        ));
+        assert!(!ct_eq(SecretKey::generate().expose(), SecretKey::generate().expose()));
     }
 
     #[test]

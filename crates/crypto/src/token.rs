@@ -79,14 +79,11 @@ fn recovery_code() -> SecretString {
 /// code still normalises to something; it simply matches no stored hash.
 pub fn normalise_recovery_code(input: &str) -> String {
     let mut out = String::with_capacity(RECOVERY_CHARS + RECOVERY_GROUPS - 1);
-    let symbols = input
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .map(|c| match c.to_ascii_lowercase() {
-            'o' => '0',
-            'i' | 'l' => '1',
-            other => other,
-        });
+    let symbols = input.chars().filter(|c| !c.is_whitespace() && *c != '-').map(|c| match c.to_ascii_lowercase() {
+        'o' => '0',
+        'i' | 'l' => '1',
+        other => other,
+    });
     for (i, c) in symbols.enumerate() {
         if i > 0 && i % RECOVERY_GROUP_LEN == 0 {
             out.push('-');
@@ -119,10 +116,7 @@ mod tests {
     #[test]
     fn hash_token_is_sha256() {
         // SHA-256("abc"), FIPS 180-2 Appendix B.1.
-        assert_eq!(
-            hex::encode(hash_token("abc")),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(hex::encode(hash_token("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
     #[test]
@@ -135,11 +129,7 @@ mod tests {
             let groups: Vec<&str> = code.split('-').collect();
             assert_eq!(groups.len(), 3);
             assert!(groups.iter().all(|g| g.len() == 4));
-            assert!(
-                code.bytes()
-                    .filter(|&b| b != b'-')
-                    .all(|b| RECOVERY_ALPHABET.contains(&b))
-            );
+            assert!(code.bytes().filter(|&b| b != b'-').all(|b| RECOVERY_ALPHABET.contains(&b)));
             assert_eq!(normalise_recovery_code(code), code);
         }
         assert_ne!(codes[0].expose_secret(), codes[1].expose_secret());
@@ -149,21 +139,12 @@ mod tests {
     fn recovery_code_normalisation() {
         assert_eq!(normalise_recovery_code("ABCD-EFGH-JKMN"), "abcd-efgh-jkmn");
         assert_eq!(normalise_recovery_code("abcdefghjkmn"), "abcd-efgh-jkmn");
-        assert_eq!(
-            normalise_recovery_code("  abcd efgh\tjkmn \n"),
-            "abcd-efgh-jkmn"
-        );
-        assert_eq!(
-            normalise_recovery_code("ab-cd--ef gh-jk mn"),
-            "abcd-efgh-jkmn"
-        );
+        assert_eq!(normalise_recovery_code("  abcd efgh\tjkmn \n"), "abcd-efgh-jkmn");
+        assert_eq!(normalise_recovery_code("ab-cd--ef gh-jk mn"), "abcd-efgh-jkmn");
         assert_eq!(normalise_recovery_code("O0Il-1aaa-bbbb"), "0011-1aaa-bbbb");
         assert_eq!(normalise_recovery_code(""), "");
         assert_eq!(normalise_recovery_code("abc"), "abc");
-        assert_eq!(
-            normalise_recovery_code("abcd-efgh-jkmn-p"),
-            "abcd-efgh-jkmn-p"
-        );
+        assert_eq!(normalise_recovery_code("abcd-efgh-jkmn-p"), "abcd-efgh-jkmn-p");
     }
 
     #[test]

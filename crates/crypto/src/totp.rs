@@ -76,27 +76,17 @@ pub fn qr_svg(otpauth_url: &str) -> Result<String, CryptoError> {
 /// one-in-a-million coincidence), the latest is returned, which retires the earlier ones too.
 /// Codes are compared in constant time. Anything but exactly six ASCII digits is refused
 /// before any computation.
-pub fn verify(
-    secret: &[u8],
-    code: &str,
-    now_unix: u64,
-    last_used_step: Option<u64>,
-) -> Result<u64, CryptoError> {
+pub fn verify(secret: &[u8], code: &str, now_unix: u64, last_used_step: Option<u64>) -> Result<u64, CryptoError> {
     let profile = Profile::AUTHENTICATOR;
     if code.len() != profile.digits || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(CryptoError::Totp(format!(
-            "the code must be {} digits",
-            profile.digits
-        )));
+        return Err(CryptoError::Totp(format!("the code must be {} digits", profile.digits)));
     }
     let generator = profile.generator(secret, None, String::new())?;
     let current = now_unix / profile.step_seconds;
     let mut accepted = None;
     let mut replayed = false;
     // Every candidate is computed and compared, whatever matched before.
-    for step in
-        current.saturating_sub(ALLOWED_SKEW_STEPS)..=current.saturating_add(ALLOWED_SKEW_STEPS)
-    {
+    for step in current.saturating_sub(ALLOWED_SKEW_STEPS)..=current.saturating_add(ALLOWED_SKEW_STEPS) {
         let Some(expected) = profile.code_at_step(&generator, step) else {
             continue;
         };
@@ -132,37 +122,19 @@ struct Profile {
 }
 
 impl Profile {
-    const AUTHENTICATOR: Self = Self {
-        algorithm: Algorithm::SHA1,
-        digits: DIGITS,
-        step_seconds: STEP_SECONDS,
-    };
+    const AUTHENTICATOR: Self = Self { algorithm: Algorithm::SHA1, digits: DIGITS, step_seconds: STEP_SECONDS };
 
     /// A `totp-rs` generator; it holds a copy of the secret and zeroizes it on drop. Secrets
     /// under 128 bits are refused.
-    fn generator(
-        self,
-        secret: &[u8],
-        issuer: Option<String>,
-        account: String,
-    ) -> Result<TOTP, CryptoError> {
+    fn generator(self, secret: &[u8], issuer: Option<String>, account: String) -> Result<TOTP, CryptoError> {
         // Skew is handled by `verify` (it needs the matched step); the generator never checks.
-        TOTP::new(
-            self.algorithm,
-            self.digits,
-            0,
-            self.step_seconds,
-            secret.to_vec(),
-            issuer,
-            account,
-        )
-        .map_err(|e| describe_totp_error(&e))
+        TOTP::new(self.algorithm, self.digits, 0, self.step_seconds, secret.to_vec(), issuer, account)
+            .map_err(|e| describe_totp_error(&e))
     }
 
     /// The code of time step `step`, or `None` if the step's start time does not fit a `u64`.
     fn code_at_step(self, generator: &TOTP, step: u64) -> Option<Zeroizing<String>> {
-        step.checked_mul(self.step_seconds)
-            .map(|time| code_at(generator, time))
+        step.checked_mul(self.step_seconds).map(|time| code_at(generator, time))
     }
 }
 
@@ -178,9 +150,7 @@ fn describe_totp_error(e: &TotpUrlError) -> CryptoError {
             TotpUrlError::SecretSize(_) => "the secret must be at least 16 bytes",
             TotpUrlError::Issuer(_) => "the issuer must not contain ':'",
             TotpUrlError::AccountName(_) => "the account name must not contain ':'",
-            TotpUrlError::Digits(_) | TotpUrlError::DigitsNumber(_) => {
-                "unsupported number of digits"
-            }
+            TotpUrlError::Digits(_) | TotpUrlError::DigitsNumber(_) => "unsupported number of digits",
             _ => "invalid TOTP parameters",
         }
         .into(),
@@ -206,11 +176,7 @@ mod tests {
     ];
 
     fn rfc_code(algorithm: Algorithm, seed: &[u8], time: u64) -> String {
-        let profile = Profile {
-            algorithm,
-            digits: 8,
-            step_seconds: 30,
-        };
+        let profile = Profile { algorithm, digits: 8, step_seconds: 30 };
         let generator = profile.generator(seed, None, String::new()).unwrap();
         code_at(&generator, time).to_string()
     }
@@ -218,21 +184,9 @@ mod tests {
     #[test]
     fn rfc_6238_appendix_b_vectors() {
         for (time, sha1, sha256, sha512) in RFC_6238_VECTORS {
-            assert_eq!(
-                rfc_code(Algorithm::SHA1, SEED_SHA1, time),
-                sha1,
-                "SHA-1 at {time}"
-            );
-            assert_eq!(
-                rfc_code(Algorithm::SHA256, SEED_SHA256, time),
-                sha256,
-                "SHA-256 at {time}"
-            );
-            assert_eq!(
-                rfc_code(Algorithm::SHA512, SEED_SHA512, time),
-                sha512,
-                "SHA-512 at {time}"
-            );
+            assert_eq!(rfc_code(Algorithm::SHA1, SEED_SHA1, time), sha1, "SHA-1 at {time}");
+            assert_eq!(rfc_code(Algorithm::SHA256, SEED_SHA256, time), sha256, "SHA-256 at {time}");
+            assert_eq!(rfc_code(Algorithm::SHA512, SEED_SHA512, time), sha512, "SHA-512 at {time}");
         }
     }
 
@@ -270,9 +224,7 @@ mod tests {
         let now = 1_700_000_000;
         for other in [now - 60, now + 60] {
             let code = current_code(secret, other).unwrap();
-            assert!(
-                matches!(verify(secret, &code, now, None), Err(CryptoError::Totp(m)) if m == "invalid code")
-            );
+            assert!(matches!(verify(secret, &code, now, None), Err(CryptoError::Totp(m)) if m == "invalid code"));
         }
     }
 
@@ -286,10 +238,7 @@ mod tests {
         assert!(matches!(replay, Err(CryptoError::Totp(m)) if m == "code already used"));
         // The next step's code is still fine.
         let later = current_code(secret, now + 30).unwrap();
-        assert_eq!(
-            verify(secret, &later, now + 30, Some(step)).unwrap(),
-            step + 1
-        );
+        assert_eq!(verify(secret, &later, now + 30, Some(step)).unwrap(), step + 1);
     }
 
     #[test]
@@ -303,36 +252,15 @@ mod tests {
     #[test]
     fn malformed_codes_are_refused() {
         let secret = generate_secret();
-        for code in [
-            "",
-            "12345",
-            "1234567",
-            "12345a",
-            "12 456",
-            "１２３４５６",
-            "-12345",
-            "123456\n",
-        ] {
-            assert!(
-                matches!(
-                    verify(&secret, code, 1_700_000_000, None),
-                    Err(CryptoError::Totp(_))
-                ),
-                "{code:?}"
-            );
+        for code in ["", "12345", "1234567", "12345a", "12 456", "１２３４５６", "-12345", "123456\n"] {
+            assert!(matches!(verify(&secret, code, 1_700_000_000, None), Err(CryptoError::Totp(_))), "{code:?}");
         }
     }
 
     #[test]
     fn short_secret_is_an_error() {
-        assert!(matches!(
-            current_code(&[1; 15], 0),
-            Err(CryptoError::Totp(_))
-        ));
-        assert!(matches!(
-            verify(&[1; 15], "123456", 0, None),
-            Err(CryptoError::Totp(_))
-        ));
+        assert!(matches!(current_code(&[1; 15], 0), Err(CryptoError::Totp(_))));
+        assert!(matches!(verify(&[1; 15], "123456", 0, None), Err(CryptoError::Totp(_))));
     }
 
     #[test]
@@ -347,52 +275,28 @@ mod tests {
     #[test]
     fn otpauth_url_round_trips_through_totp_rs() {
         let secret = generate_secret();
-        let cfg = TotpConfig {
-            issuer: "Tutela".into(),
-            account: "alice@example.org".into(),
-        };
+        let cfg = TotpConfig { issuer: "Tutela".into(), account: "alice@example.org".into() };
         let url = otpauth_url(&secret, &cfg).unwrap();
-        assert!(
-            url.starts_with("otpauth://totp/Tutela:alice%40example.org?secret="),
-            "{url}"
-        );
+        assert!(url.starts_with("otpauth://totp/Tutela:alice%40example.org?secret="), "{url}");
         let parsed = TOTP::from_url(&url).unwrap();
         assert_eq!(parsed.secret.as_slice(), secret.as_slice());
-        assert_eq!(
-            (parsed.digits, parsed.step, parsed.algorithm),
-            (6, 30, Algorithm::SHA1)
-        );
+        assert_eq!((parsed.digits, parsed.step, parsed.algorithm), (6, 30, Algorithm::SHA1));
         assert_eq!(parsed.issuer.as_deref(), Some("Tutela"));
     }
 
     #[test]
     fn otpauth_url_refuses_colons() {
         let secret = generate_secret();
-        let bad_issuer = TotpConfig {
-            issuer: "a:b".into(),
-            account: "x".into(),
-        };
-        let bad_account = TotpConfig {
-            issuer: "a".into(),
-            account: "x:y".into(),
-        };
-        assert!(matches!(
-            otpauth_url(&secret, &bad_issuer),
-            Err(CryptoError::Totp(_))
-        ));
-        assert!(matches!(
-            otpauth_url(&secret, &bad_account),
-            Err(CryptoError::Totp(_))
-        ));
+        let bad_issuer = TotpConfig { issuer: "a:b".into(), account: "x".into() };
+        let bad_account = TotpConfig { issuer: "a".into(), account: "x:y".into() };
+        assert!(matches!(otpauth_url(&secret, &bad_issuer), Err(CryptoError::Totp(_))));
+        assert!(matches!(otpauth_url(&secret, &bad_account), Err(CryptoError::Totp(_))));
     }
 
     #[test]
     fn qr_svg_is_a_plain_svg_document() {
         let secret = generate_secret();
-        let cfg = TotpConfig {
-            issuer: "Tutela".into(),
-            account: "alice@example.org".into(),
-        };
+        let cfg = TotpConfig { issuer: "Tutela".into(), account: "alice@example.org".into() };
         let svg = qr_svg(&otpauth_url(&secret, &cfg).unwrap()).unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..40]);
         assert!(svg.trim_end().ends_with("</svg>"));
@@ -404,10 +308,7 @@ mod tests {
 
     #[test]
     fn qr_svg_refuses_oversized_input() {
-        assert!(matches!(
-            qr_svg(&"x".repeat(10_000)),
-            Err(CryptoError::Totp(_))
-        ));
+        assert!(matches!(qr_svg(&"x".repeat(10_000)), Err(CryptoError::Totp(_))));
     }
 
     #[test]

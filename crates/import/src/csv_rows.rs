@@ -69,20 +69,15 @@ pub(crate) struct CsvRows {
 impl CsvRows {
     /// Settles the encoding, then reads the header row (the first row with
     /// any text).
-    pub(crate) fn open(
-        mut input: Input,
-        requested: Encoding,
-    ) -> Result<(Self, Vec<String>), ImportError> {
+    pub(crate) fn open(mut input: Input, requested: Encoding) -> Result<(Self, Vec<String>), ImportError> {
         let detected = encoding::detect(&mut input, requested)?;
         let delimiter = sniff_delimiter(&mut input, detected.bom_len)?;
         let counting = CountingReader::new(input);
         let stream = match detected.encoding {
             TextEncoding::Utf8 => TextStream::Utf8(counting),
-            TextEncoding::Gb18030 => TextStream::Gb18030(DecodingReader::new(
-                counting,
-                TextEncoding::Gb18030,
-                detected.bom_len,
-            )),
+            TextEncoding::Gb18030 => {
+                TextStream::Gb18030(DecodingReader::new(counting, TextEncoding::Gb18030, detected.bom_len))
+            }
         };
         // `\n` alone ends a record, so that the parser consumes every line
         // break with its record (see `LineTracker`); the `\r` of CRLF files
@@ -117,10 +112,7 @@ impl CsvRows {
                     let failure = rows.classify(error);
                     return Err(match failure.io {
                         Some(io_error) => ImportError::Io(io_error),
-                        None => ImportError::Encoding {
-                            line: failure.line,
-                            message: failure.message,
-                        },
+                        None => ImportError::Encoding { line: failure.line, message: failure.message },
                     });
                 }
             }
@@ -144,10 +136,7 @@ impl CsvRows {
         self.delimiter
     }
 
-    pub(crate) fn next_row(
-        &mut self,
-        mapping: &ResolvedMapping,
-    ) -> Option<Result<ImportRow, RowError>> {
+    pub(crate) fn next_row(&mut self, mapping: &ResolvedMapping) -> Option<Result<ImportRow, RowError>> {
         loop {
             if self.finished {
                 return None;
@@ -208,27 +197,15 @@ impl CsvRows {
     /// a quote in it is never closed.
     fn quote_left_open(&self) -> bool {
         self.record.as_slice().contains('\n')
-            && self
-                .reader
-                .get_ref()
-                .quote_left_open(self.record_start_byte, self.reader.position().byte())
+            && self.reader.get_ref().quote_left_open(self.record_start_byte, self.reader.position().byte())
     }
 
     fn last_line(&self, line: u64) -> u64 {
-        line + count_newlines(
-            self.record
-                .as_slice()
-                .trim_end_matches(['\r', '\n'])
-                .as_bytes(),
-        )
+        line + count_newlines(self.record.as_slice().trim_end_matches(['\r', '\n']).as_bytes())
     }
 
     fn column_count_message(&self, line: u64) -> String {
-        let mut message = format!(
-            "expected {} columns, found {}",
-            self.headers.len(),
-            self.record.len()
-        );
+        let mut message = format!("expected {} columns, found {}", self.headers.len(), self.record.len());
         let last_line = self.last_line(line);
         if last_line > line {
             // Writing into a String cannot fail.
@@ -244,18 +221,11 @@ impl CsvRows {
         let here = self.reader.position().line();
         match error.into_kind() {
             csv::ErrorKind::Io(io_error) => {
-                match io_error
-                    .get_ref()
-                    .and_then(|inner| inner.downcast_ref::<DecodeFault>())
-                {
+                match io_error.get_ref().and_then(|inner| inner.downcast_ref::<DecodeFault>()) {
                     Some(fault) => Failure {
                         line: fault.line,
                         column: None,
-                        message: format!(
-                            "{} is not valid {}",
-                            fault.describe_bytes(),
-                            self.encoding.name()
-                        ),
+                        message: format!("{} is not valid {}", fault.describe_bytes(), self.encoding.name()),
                         fatal: true,
                         io: None,
                     },

@@ -39,21 +39,13 @@ impl DecodeFault {
 
 impl fmt::Display for DecodeFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "line {}: {} cannot be decoded",
-            self.line,
-            self.describe_bytes()
-        )
+        write!(f, "line {}: {} cannot be decoded", self.line, self.describe_bytes())
     }
 }
 
 impl std::error::Error for DecodeFault {}
 
-#[expect(
-    clippy::naive_bytecount,
-    reason = "the compiler vectorises this; not worth a dependency"
-)]
+#[expect(clippy::naive_bytecount, reason = "the compiler vectorises this; not worth a dependency")]
 pub(crate) fn count_newlines(bytes: &[u8]) -> u64 {
     to_u64(bytes.iter().filter(|&&b| b == b'\n').count())
 }
@@ -149,8 +141,7 @@ impl<R: Read> DecodingReader<R> {
         }
         let src = &self.input[self.input_pos..self.input_len];
         let (result, read, written) =
-            self.decoder
-                .decode_to_utf8_without_replacement(src, &mut self.output, self.input_done);
+            self.decoder.decode_to_utf8_without_replacement(src, &mut self.output, self.input_done);
         if let DecoderResult::Malformed(bad_len, extra) = result {
             let end = read.saturating_sub(usize::from(extra));
             let bad_start = end.saturating_sub(usize::from(bad_len));
@@ -227,10 +218,7 @@ mod tests {
         bytes.extend_from_slice(b"ok\n\x81\x20\n");
         let mut reader = DecodingReader::new(bytes.as_slice(), TextEncoding::Gb18030, 0);
         let err = reader.read_to_end(&mut Vec::new()).unwrap_err();
-        let fault = err
-            .get_ref()
-            .and_then(|e| e.downcast_ref::<DecodeFault>())
-            .unwrap();
+        let fault = err.get_ref().and_then(|e| e.downcast_ref::<DecodeFault>()).unwrap();
         assert_eq!(fault.line, 4);
     }
 

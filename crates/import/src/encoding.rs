@@ -66,9 +66,7 @@ impl FromStr for Encoding {
             "auto" => Ok(Self::Auto),
             "utf-8" | "utf8" => Ok(Self::Utf8),
             "gb18030" | "gbk" | "gb2312" => Ok(Self::Gb18030),
-            _ => Err(ImportError::UnknownEncoding {
-                given: s.to_owned(),
-            }),
+            _ => Err(ImportError::UnknownEncoding { given: s.to_owned() }),
         }
     }
 }
@@ -130,10 +128,7 @@ impl Bom {
 /// Decides the encoding of a CSV input and checks that the whole input
 /// decodes in it, then leaves `input` positioned just after any byte-order
 /// mark. Reads the input once per candidate encoding; the bytes are not kept.
-pub(crate) fn detect<R: Read + Seek>(
-    input: &mut R,
-    requested: Encoding,
-) -> Result<DetectedEncoding, ImportError> {
+pub(crate) fn detect<R: Read + Seek>(input: &mut R, requested: Encoding) -> Result<DetectedEncoding, ImportError> {
     input.seek(SeekFrom::Start(0))?;
     let mut head = [0_u8; 4];
     let head_len = read_prefix(input, &mut head)?;
@@ -148,9 +143,7 @@ pub(crate) fn detect<R: Read + Seek>(
             ));
         }
         (Some((Bom::Utf8, len)), Encoding::Auto | Encoding::Utf8) => (TextEncoding::Utf8, len),
-        (Some((Bom::Gb18030, len)), Encoding::Auto | Encoding::Gb18030) => {
-            (TextEncoding::Gb18030, len)
-        }
+        (Some((Bom::Gb18030, len)), Encoding::Auto | Encoding::Gb18030) => (TextEncoding::Gb18030, len),
         (Some((Bom::Utf8, _)), Encoding::Gb18030) => {
             return Err(bom_conflict("UTF-8", "GB18030", "utf-8"));
         }
@@ -174,34 +167,18 @@ pub(crate) fn detect<R: Read + Seek>(
 fn detect_without_bom<R: Read + Seek>(input: &mut R) -> Result<DetectedEncoding, ImportError> {
     let Some(utf8_fault) = first_fault(input, 0, TextEncoding::Utf8)? else {
         input.seek(SeekFrom::Start(0))?;
-        return Ok(DetectedEncoding {
-            encoding: TextEncoding::Utf8,
-            bom_len: 0,
-        });
+        return Ok(DetectedEncoding { encoding: TextEncoding::Utf8, bom_len: 0 });
     };
     let Some(gb_fault) = first_fault(input, 0, TextEncoding::Gb18030)? else {
         input.seek(SeekFrom::Start(0))?;
-        return Ok(DetectedEncoding {
-            encoding: TextEncoding::Gb18030,
-            bom_len: 0,
-        });
+        return Ok(DetectedEncoding { encoding: TextEncoding::Gb18030, bom_len: 0 });
     };
     // Neither fits. The encoding that decoded further is most likely the
     // intended one with a damaged spot, so its first bad byte is reported.
     let (best, fault, other, other_fault) = if gb_fault.offset > utf8_fault.offset {
-        (
-            TextEncoding::Gb18030,
-            &gb_fault,
-            TextEncoding::Utf8,
-            &utf8_fault,
-        )
+        (TextEncoding::Gb18030, &gb_fault, TextEncoding::Utf8, &utf8_fault)
     } else {
-        (
-            TextEncoding::Utf8,
-            &utf8_fault,
-            TextEncoding::Gb18030,
-            &gb_fault,
-        )
+        (TextEncoding::Utf8, &utf8_fault, TextEncoding::Gb18030, &gb_fault)
     };
     Err(ImportError::Encoding {
         line: fault.line,
@@ -229,18 +206,12 @@ fn bom_conflict(found: &str, requested: &str, suggestion: &str) -> ImportError {
 fn fault_error(fault: &DecodeFault, encoding: TextEncoding, auto: bool) -> ImportError {
     let hint = match (encoding, auto) {
         (_, true) => "the file may be damaged; save it again as \"CSV UTF-8\"",
-        (TextEncoding::Utf8, false) => {
-            "if the file was saved by Excel on a Chinese Windows, choose GB18030 or auto"
-        }
+        (TextEncoding::Utf8, false) => "if the file was saved by Excel on a Chinese Windows, choose GB18030 or auto",
         (TextEncoding::Gb18030, false) => "if the file is UTF-8, choose utf-8 or auto",
     };
     ImportError::Encoding {
         line: fault.line,
-        message: format!(
-            "{} is not valid {}; {hint}",
-            fault.describe_bytes(),
-            encoding.name()
-        ),
+        message: format!("{} is not valid {}; {hint}", fault.describe_bytes(), encoding.name()),
     }
 }
 
@@ -278,8 +249,7 @@ pub(crate) fn first_fault<R: Read + Seek>(
         let last = len == 0;
         let mut src = &chunk[..len];
         loop {
-            let (result, read, _) =
-                decoder.decode_to_utf8_without_replacement(src, &mut scratch, last);
+            let (result, read, _) = decoder.decode_to_utf8_without_replacement(src, &mut scratch, last);
             match result {
                 DecoderResult::Malformed(bad_len, extra) => {
                     let end = read.saturating_sub(usize::from(extra));
@@ -326,70 +296,41 @@ mod tests {
         assert_eq!("gb2312".parse::<Encoding>().ok(), Some(Encoding::Gb18030));
         assert_eq!("Auto".parse::<Encoding>().ok(), Some(Encoding::Auto));
         let message = "latin1".parse::<Encoding>().unwrap_err().to_string();
-        assert!(
-            message.contains("latin1") && message.contains("gb18030"),
-            "{message}"
-        );
+        assert!(message.contains("latin1") && message.contains("gb18030"), "{message}");
     }
 
     #[test]
     fn auto_prefers_utf8_then_gb18030() {
         let utf8 = "姓名\n张三\n".as_bytes();
-        assert_eq!(
-            detect_bytes(utf8, Encoding::Auto).unwrap().encoding,
-            TextEncoding::Utf8
-        );
+        assert_eq!(detect_bytes(utf8, Encoding::Auto).unwrap().encoding, TextEncoding::Utf8);
         let (gb, _, _) = encoding_rs::GB18030.encode("姓名\n张三\n");
-        assert_eq!(
-            detect_bytes(&gb, Encoding::Auto).unwrap().encoding,
-            TextEncoding::Gb18030
-        );
-        assert_eq!(
-            detect_bytes(b"", Encoding::Auto).unwrap().encoding,
-            TextEncoding::Utf8
-        );
+        assert_eq!(detect_bytes(&gb, Encoding::Auto).unwrap().encoding, TextEncoding::Gb18030);
+        assert_eq!(detect_bytes(b"", Encoding::Auto).unwrap().encoding, TextEncoding::Utf8);
     }
 
     #[test]
     fn bom_is_skipped_and_conflicts_are_reported() {
         let detected = detect_bytes(b"\xEF\xBB\xBFa,b\n", Encoding::Auto).unwrap();
-        assert_eq!(
-            detected,
-            DetectedEncoding {
-                encoding: TextEncoding::Utf8,
-                bom_len: 3
-            }
-        );
+        assert_eq!(detected, DetectedEncoding { encoding: TextEncoding::Utf8, bom_len: 3 });
         assert!(matches!(
             detect_bytes(b"\xEF\xBB\xBFa,b\n", Encoding::Gb18030),
             Err(ImportError::Encoding { line: 1, .. })
         ));
-        assert!(matches!(
-            detect_bytes(b"\xFF\xFEa\0", Encoding::Auto),
-            Err(ImportError::UnsupportedFormat(_))
-        ));
+        assert!(matches!(detect_bytes(b"\xFF\xFEa\0", Encoding::Auto), Err(ImportError::UnsupportedFormat(_))));
     }
 
     #[test]
     fn fault_line_counts_newlines_across_chunks() {
         let mut bytes = "a\n".repeat(CHUNK).into_bytes();
         bytes.extend_from_slice(b"ok\n\xFF\n");
-        let fault = first_fault(&mut Cursor::new(bytes), 0, TextEncoding::Utf8)
-            .unwrap()
-            .unwrap();
+        let fault = first_fault(&mut Cursor::new(bytes), 0, TextEncoding::Utf8).unwrap().unwrap();
         assert_eq!(fault.line, to_u64(CHUNK) + 2);
         assert_eq!(fault.bytes, vec![0xFF]);
     }
 
     #[test]
     fn truncated_sequence_at_end_is_a_fault() {
-        let fault = first_fault(
-            &mut Cursor::new(b"a\n\xE5\xBC".to_vec()),
-            0,
-            TextEncoding::Utf8,
-        )
-        .unwrap()
-        .unwrap();
+        let fault = first_fault(&mut Cursor::new(b"a\n\xE5\xBC".to_vec()), 0, TextEncoding::Utf8).unwrap().unwrap();
         assert_eq!(fault.line, 2);
     }
 }

@@ -59,9 +59,7 @@ pub enum ImportError {
         given: String,
     },
     /// The file has no rows at all, not even a header row.
-    #[error(
-        "the file is empty: it needs a header row naming the columns, then one row per customer"
-    )]
+    #[error("the file is empty: it needs a header row naming the columns, then one row per customer")]
     Empty,
 }
 
@@ -78,30 +76,18 @@ pub struct RowError {
 
 impl RowError {
     pub(crate) fn row(line: u64, message: impl Into<String>) -> Self {
-        Self {
-            line,
-            column: None,
-            message: message.into(),
-        }
+        Self { line, column: None, message: message.into() }
     }
 
     pub(crate) fn cell(line: u64, column: &str, message: impl Into<String>) -> Self {
-        Self {
-            line,
-            column: Some(column.to_owned()),
-            message: message.into(),
-        }
+        Self { line, column: Some(column.to_owned()), message: message.into() }
     }
 }
 
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.column {
-            Some(column) => write!(
-                f,
-                "line {}, column \"{column}\": {}",
-                self.line, self.message
-            ),
+            Some(column) => write!(f, "line {}, column \"{column}\": {}", self.line, self.message),
             None => write!(f, "line {}: {}", self.line, self.message),
         }
     }
@@ -114,9 +100,5 @@ pub(crate) fn quoted_list<S: AsRef<str>>(names: &[S]) -> String {
     if names.is_empty() {
         return "(none)".to_owned();
     }
-    names
-        .iter()
-        .map(|name| format!("\"{}\"", name.as_ref()))
-        .collect::<Vec<_>>()
-        .join(", ")
+    names.iter().map(|name| format!("\"{}\"", name.as_ref())).collect::<Vec<_>>().join(", ")
 }

@@ -78,11 +78,7 @@ mod tests {
     use super::*;
 
     fn date(serial: f64) -> String {
-        date_time_text(&ExcelDateTime::new(
-            serial,
-            ExcelDateTimeType::DateTime,
-            false,
-        ))
+        date_time_text(&ExcelDateTime::new(serial, ExcelDateTimeType::DateTime, false))
     }
 
     #[test]
@@ -120,9 +116,6 @@ mod tests {
             cell_text(&DataRef::DateTimeIso("2024-03-05T00:00:00".to_owned())),
             Ok(Some("2024-03-05".to_owned()))
         );
-        assert_eq!(
-            cell_text(&DataRef::Error(calamine::CellErrorType::NA)),
-            Err("#N/A".to_owned())
-        );
+        assert_eq!(cell_text(&DataRef::Error(calamine::CellErrorType::NA)), Err("#N/A".to_owned()));
     }
 }

@@ -43,10 +43,7 @@ impl FileFormat {
     /// and, failing that, its name. Anything that is not a workbook is read
     /// as CSV, since customer lists arrive as `.txt` and without extension too.
     pub fn detect(path: Option<&Path>, head: &[u8]) -> Result<Self, ImportError> {
-        let extension = path
-            .and_then(Path::extension)
-            .and_then(|ext| ext.to_str())
-            .map(str::to_ascii_lowercase);
+        let extension = path.and_then(Path::extension).and_then(|ext| ext.to_str()).map(str::to_ascii_lowercase);
         let extension = extension.as_deref();
         if head.starts_with(ZIP_MAGIC) {
             return Ok(Self::Xlsx);
@@ -70,8 +67,7 @@ impl FileFormat {
                     .to_owned(),
             )),
             Some("xls") => Err(ImportError::UnsupportedFormat(
-                "legacy .xls workbooks are not supported; save the file as .xlsx or \"CSV UTF-8\""
-                    .to_owned(),
+                "legacy .xls workbooks are not supported; save the file as .xlsx or \"CSV UTF-8\"".to_owned(),
             )),
             _ => Ok(Self::Csv),
         }
@@ -88,17 +84,10 @@ impl FromStr for FileFormat {
     type Err = ImportError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s
-            .trim()
-            .trim_start_matches('.')
-            .to_ascii_lowercase()
-            .as_str()
-        {
+        match s.trim().trim_start_matches('.').to_ascii_lowercase().as_str() {
             "csv" | "txt" | "tsv" => Ok(Self::Csv),
             "xlsx" | "xlsm" | "excel" => Ok(Self::Xlsx),
-            _ => Err(ImportError::UnknownFormat {
-                given: s.to_owned(),
-            }),
+            _ => Err(ImportError::UnknownFormat { given: s.to_owned() }),
         }
     }
 }
@@ -110,45 +99,24 @@ mod tests {
     #[test]
     fn content_wins_over_extension() {
         let zip = b"PK\x03\x04rest";
-        assert_eq!(
-            FileFormat::detect(Some(Path::new("a.csv")), zip).unwrap(),
-            FileFormat::Xlsx
-        );
+        assert_eq!(FileFormat::detect(Some(Path::new("a.csv")), zip).unwrap(), FileFormat::Xlsx);
         assert_eq!(FileFormat::detect(None, zip).unwrap(), FileFormat::Xlsx);
-        assert_eq!(
-            FileFormat::detect(Some(Path::new("a.CSV")), b"a,b").unwrap(),
-            FileFormat::Csv
-        );
+        assert_eq!(FileFormat::detect(Some(Path::new("a.CSV")), b"a,b").unwrap(), FileFormat::Csv);
         assert_eq!(FileFormat::detect(None, b"").unwrap(), FileFormat::Csv);
     }
 
     #[test]
     fn legacy_and_fake_workbooks_are_explained() {
         let ole = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0];
-        assert!(matches!(
-            FileFormat::detect(Some(Path::new("old.xls")), &ole),
-            Err(ImportError::UnsupportedFormat(_))
-        ));
-        assert_eq!(
-            FileFormat::detect(Some(Path::new("locked.xlsx")), &ole).unwrap(),
-            FileFormat::Xlsx
-        );
-        assert!(matches!(
-            FileFormat::detect(Some(Path::new("fake.xlsx")), b"a,b\n"),
-            Err(ImportError::Xlsx(_))
-        ));
+        assert!(matches!(FileFormat::detect(Some(Path::new("old.xls")), &ole), Err(ImportError::UnsupportedFormat(_))));
+        assert_eq!(FileFormat::detect(Some(Path::new("locked.xlsx")), &ole).unwrap(), FileFormat::Xlsx);
+        assert!(matches!(FileFormat::detect(Some(Path::new("fake.xlsx")), b"a,b\n"), Err(ImportError::Xlsx(_))));
     }
 
     #[test]
     fn names_parse() {
         assert_eq!("XLSX".parse::<FileFormat>().ok(), Some(FileFormat::Xlsx));
         assert_eq!(".csv".parse::<FileFormat>().ok(), Some(FileFormat::Csv));
-        assert!(
-            "pdf"
-                .parse::<FileFormat>()
-                .unwrap_err()
-                .to_string()
-                .contains("csv, xlsx")
-        );
+        assert!("pdf".parse::<FileFormat>().unwrap_err().to_string().contains("csv, xlsx"));
     }
 }

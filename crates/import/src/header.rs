@@ -46,10 +46,7 @@ mod tests {
     #[test]
     fn folds_invisible_differences() {
         assert_eq!(normalize_header("\u{FEFF} E-Mail "), "e-mail");
-        assert_eq!(
-            normalize_header("Mailing\u{3000}\u{3000}Street"),
-            "mailing street"
-        );
+        assert_eq!(normalize_header("Mailing\u{3000}\u{3000}Street"), "mailing street");
         assert_eq!(normalize_header("First_Name"), "first name");
         assert_eq!(normalize_header("电话（办公）"), "电话(办公)");
         assert_eq!(normalize_header("ＥＭＡＩＬ"), "email");

@@ -30,13 +30,7 @@ pub(crate) struct LineTracker<R> {
 
 impl<R> LineTracker<R> {
     pub(crate) fn new(inner: R) -> Self {
-        Self {
-            inner,
-            offset: 0,
-            newlines: VecDeque::new(),
-            quotes: VecDeque::new(),
-            at_eof: false,
-        }
+        Self { inner, offset: 0, newlines: VecDeque::new(), quotes: VecDeque::new(), at_eof: false }
     }
 
     pub(crate) fn get_ref(&self) -> &R {
@@ -53,11 +47,7 @@ impl<R> LineTracker<R> {
         forget_before(&mut self.newlines, stamped);
         forget_before(&mut self.quotes, stamped);
         let empty_lines = to_u64(
-            self.newlines
-                .iter()
-                .zip(stamped..)
-                .take_while(|(newline, expected)| **newline == *expected)
-                .count(),
+            self.newlines.iter().zip(stamped..).take_while(|(newline, expected)| **newline == *expected).count(),
         );
         (stamp.line() + empty_lines, stamped + empty_lines)
     }
@@ -65,15 +55,7 @@ impl<R> LineTracker<R> {
     /// Whether the record from byte `start` to `end` ran to the end of the
     /// input with a quote left open (an odd number of `"` in it).
     pub(crate) fn quote_left_open(&self, start: u64, end: u64) -> bool {
-        self.at_eof
-            && end == self.offset
-            && self
-                .quotes
-                .iter()
-                .filter(|&&q| (start..end).contains(&q))
-                .count()
-                % 2
-                == 1
+        self.at_eof && end == self.offset && self.quotes.iter().filter(|&&q| (start..end).contains(&q)).count() % 2 == 1
     }
 }
 
@@ -125,10 +107,7 @@ mod tests {
     fn counts_skipped_empty_lines() {
         let lines = start_lines("\nh\n\n\na\r\n\r\n\"b\nb\"\n\nc");
         let expected = [("h", 2), ("a", 5), ("", 6), ("b\nb", 7), ("c", 10)];
-        let expected: Vec<(String, u64)> = expected
-            .iter()
-            .map(|(s, l)| ((*s).to_owned(), *l))
-            .collect();
+        let expected: Vec<(String, u64)> = expected.iter().map(|(s, l)| ((*s).to_owned(), *l)).collect();
         assert_eq!(lines, expected);
     }
 }

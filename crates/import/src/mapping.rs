@@ -62,28 +62,17 @@ impl ColumnMapping {
     #[must_use]
     pub fn join(self, field: &str, headers: &[&str], separator: &str) -> Self {
         let source = Source {
-            parts: headers
-                .iter()
-                .map(|header| vec![(*header).to_owned()])
-                .collect(),
+            parts: headers.iter().map(|header| vec![(*header).to_owned()]).collect(),
             separator: separator.to_owned(),
             drop_repeated_parts: false,
         };
-        self.with_rule(FieldRule {
-            field: field.to_owned(),
-            sources: vec![source],
-            required: true,
-        })
+        self.with_rule(FieldRule { field: field.to_owned(), sources: vec![source], required: true })
     }
 
     /// Adds or replaces the rule for `rule.field`, keeping the field's position.
     #[must_use]
     pub(crate) fn with_rule(mut self, rule: FieldRule) -> Self {
-        match self
-            .rules
-            .iter_mut()
-            .find(|existing| existing.field == rule.field)
-        {
+        match self.rules.iter_mut().find(|existing| existing.field == rule.field) {
             Some(existing) => *existing = rule,
             None => self.rules.push(rule),
         }
@@ -136,12 +125,7 @@ impl ColumnMapping {
 
     /// Every header variant the mapping can use.
     pub(crate) fn header_variants(&self) -> impl Iterator<Item = &str> {
-        self.rules
-            .iter()
-            .flat_map(|rule| &rule.sources)
-            .flat_map(|source| &source.parts)
-            .flatten()
-            .map(String::as_str)
+        self.rules.iter().flat_map(|rule| &rule.sources).flat_map(|source| &source.parts).flatten().map(String::as_str)
     }
 }
 
@@ -170,29 +154,18 @@ mod tests {
 
     #[test]
     fn remapping_a_field_replaces_it_in_place() {
-        let mapping = ColumnMapping::new()
-            .map("name", "Name")
-            .map("email", "Email")
-            .map("name", "Full Name");
+        let mapping = ColumnMapping::new().map("name", "Name").map("email", "Email").map("name", "Full Name");
         assert_eq!(mapping.fields().collect::<Vec<_>>(), ["name", "email"]);
-        assert_eq!(
-            mapping.rules[0].sources[0].parts,
-            vec![vec!["Full Name".to_owned()]]
-        );
+        assert_eq!(mapping.rules[0].sources[0].parts, vec![vec!["Full Name".to_owned()]]);
     }
 
     #[test]
     fn pairs_accept_lines_and_comments() {
-        let pairs = vec![
-            "# customer file\nname = Last Name + First Name\n\n".to_owned(),
-            "email=E-mail".to_owned(),
-        ];
+        let pairs = vec!["# customer file\nname = Last Name + First Name\n\n".to_owned(), "email=E-mail".to_owned()];
         let mapping = ColumnMapping::parse_pairs(&pairs).unwrap();
         assert_eq!(
             mapping,
-            ColumnMapping::new()
-                .join("name", &["Last Name", "First Name"], " ")
-                .map("email", "E-mail")
+            ColumnMapping::new().join("name", &["Last Name", "First Name"], " ").map("email", "E-mail")
         );
     }
 

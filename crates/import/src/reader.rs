@@ -54,10 +54,7 @@ impl ImportReader {
     ) -> Result<Self, ImportError> {
         // A mapping that can never work fails before the file is touched.
         resolve::validate(mapping)?;
-        let open_error = |source| ImportError::Open {
-            path: path.to_owned(),
-            source,
-        };
+        let open_error = |source| ImportError::Open { path: path.to_owned(), source };
         let mut file = File::open(path).map_err(open_error)?;
         let total_bytes = file.metadata().map_err(open_error)?.len();
         let format = if let Some(format) = format {
@@ -83,9 +80,7 @@ impl ImportReader {
         resolve::validate(mapping)?;
         let total_bytes = to_u64(bytes.len());
         match format {
-            FileFormat::Csv => {
-                Self::from_csv(Box::new(Cursor::new(bytes)), encoding, mapping, total_bytes)
-            }
+            FileFormat::Csv => Self::from_csv(Box::new(Cursor::new(bytes)), encoding, mapping, total_bytes),
             FileFormat::Xlsx => Self::from_xlsx(Cursor::new(bytes), mapping, total_bytes),
         }
     }
@@ -97,19 +92,10 @@ impl ImportReader {
         total_bytes: u64,
     ) -> Result<Self, ImportError> {
         let (rows, headers) = CsvRows::open(input, encoding)?;
-        Self::finish(
-            RowSource::Csv(Box::new(rows)),
-            headers,
-            mapping,
-            total_bytes,
-        )
+        Self::finish(RowSource::Csv(Box::new(rows)), headers, mapping, total_bytes)
     }
 
-    fn from_xlsx<RS>(
-        input: RS,
-        mapping: &ColumnMapping,
-        total_bytes: u64,
-    ) -> Result<Self, ImportError>
+    fn from_xlsx<RS>(input: RS, mapping: &ColumnMapping, total_bytes: u64) -> Result<Self, ImportError>
     where
         RS: Read + std::io::Seek + Send + 'static,
     {
@@ -124,18 +110,10 @@ impl ImportReader {
         total_bytes: u64,
     ) -> Result<Self, ImportError> {
         if headers.iter().all(String::is_empty) {
-            return Err(ImportError::Header(
-                "the header row is blank; the first row must name the columns".to_owned(),
-            ));
+            return Err(ImportError::Header("the header row is blank; the first row must name the columns".to_owned()));
         }
         let mapping = ResolvedMapping::resolve(mapping, &headers)?;
-        Ok(Self {
-            source,
-            headers,
-            mapping,
-            total_bytes,
-            rows_read: 0,
-        })
+        Ok(Self { source, headers, mapping, total_bytes, rows_read: 0 })
     }
 
     /// The header row as found in the file (trimmed, BOM removed); blank
@@ -195,8 +173,7 @@ impl ImportReader {
             RowSource::Xlsx(rows) => match rows.last_row() {
                 Some(last) if last > 0 => {
                     let done = rows.current_row().min(last);
-                    let estimate =
-                        u128::from(self.total_bytes) * u128::from(done) / u128::from(last);
+                    let estimate = u128::from(self.total_bytes) * u128::from(done) / u128::from(last);
                     u64::try_from(estimate).unwrap_or(self.total_bytes)
                 }
                 _ => 0,

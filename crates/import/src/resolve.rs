@@ -33,10 +33,7 @@ struct ResolvedField {
 impl ResolvedMapping {
     /// Binds `mapping` to `headers`; fails naming every missing required
     /// header and listing the headers that were found.
-    pub(crate) fn resolve(
-        mapping: &ColumnMapping,
-        headers: &[String],
-    ) -> Result<Self, ImportError> {
+    pub(crate) fn resolve(mapping: &ColumnMapping, headers: &[String]) -> Result<Self, ImportError> {
         validate(mapping)?;
         let mut index: HashMap<String, usize> = HashMap::with_capacity(headers.len());
         for (position, header) in headers.iter().enumerate() {
@@ -46,18 +43,14 @@ impl ResolvedMapping {
                 index.entry(key).or_insert(position);
             }
         }
-        let find = |variants: &[String]| {
-            variants
-                .iter()
-                .find_map(|variant| index.get(&normalize_header(variant)).copied())
-        };
+        let find =
+            |variants: &[String]| variants.iter().find_map(|variant| index.get(&normalize_header(variant)).copied());
 
         let mut fields = Vec::with_capacity(mapping.rules.len());
         let mut missing: Vec<String> = Vec::new();
         for rule in &mapping.rules {
             let chosen = rule.sources.iter().find_map(|source| {
-                let found: Vec<Option<usize>> =
-                    source.parts.iter().map(|part| find(part)).collect();
+                let found: Vec<Option<usize>> = source.parts.iter().map(|part| find(part)).collect();
                 found.iter().any(Option::is_some).then_some((source, found))
             });
             match chosen {
@@ -76,22 +69,14 @@ impl ResolvedMapping {
                 }
                 None if rule.required => {
                     if let Some(source) = rule.sources.first() {
-                        missing.extend(missing_parts(
-                            &rule.field,
-                            source,
-                            &vec![None; source.parts.len()],
-                        ));
+                        missing.extend(missing_parts(&rule.field, source, &vec![None; source.parts.len()]));
                     }
                 }
                 None => {}
             }
         }
 
-        let found_headers: Vec<&str> = headers
-            .iter()
-            .map(String::as_str)
-            .filter(|h| !h.is_empty())
-            .collect();
+        let found_headers: Vec<&str> = headers.iter().map(String::as_str).filter(|h| !h.is_empty()).collect();
         if !missing.is_empty() {
             return Err(ImportError::Header(format!(
                 "the header row has no column {}; the headers found are: {}",
@@ -100,15 +85,8 @@ impl ResolvedMapping {
             )));
         }
         if fields.is_empty() {
-            let mut expected: Vec<&str> = mapping
-                .header_variants()
-                .take(LISTED_EXPECTED + 1)
-                .collect();
-            let more = if expected.len() > LISTED_EXPECTED {
-                ", …"
-            } else {
-                ""
-            };
+            let mut expected: Vec<&str> = mapping.header_variants().take(LISTED_EXPECTED + 1).collect();
+            let more = if expected.len() > LISTED_EXPECTED { ", …" } else { "" };
             expected.truncate(LISTED_EXPECTED);
             return Err(ImportError::Header(format!(
                 "none of the mapped columns is in the header row (expected headers such as {}{more}); \
@@ -138,18 +116,11 @@ impl ResolvedMapping {
 
     /// `(field id, headers feeding it)` for every field found in the file.
     pub(crate) fn mapped_columns(&self) -> Vec<(String, Vec<String>)> {
-        self.fields
-            .iter()
-            .map(|f| (f.field.clone(), f.headers.clone()))
-            .collect()
+        self.fields.iter().map(|f| (f.field.clone(), f.headers.clone())).collect()
     }
 
     /// Builds the row starting at `line` from its cells.
-    pub(crate) fn build_row(
-        &self,
-        line: u64,
-        cells: &impl RowCells,
-    ) -> Result<ImportRow, RowError> {
+    pub(crate) fn build_row(&self, line: u64, cells: &impl RowCells) -> Result<ImportRow, RowError> {
         let mut values = Vec::with_capacity(self.fields.len());
         for field in &self.fields {
             let value = match field.columns.as_slice() {
@@ -180,15 +151,11 @@ impl ResolvedMapping {
 /// a confusing "missing column" or be silently ignored.
 pub(crate) fn validate(mapping: &ColumnMapping) -> Result<(), ImportError> {
     if mapping.is_empty() {
-        return Err(ImportError::Mapping(
-            "no columns are mapped: map at least one field, e.g. name=Name".to_owned(),
-        ));
+        return Err(ImportError::Mapping("no columns are mapped: map at least one field, e.g. name=Name".to_owned()));
     }
     for rule in &mapping.rules {
         if rule.field.trim().is_empty() {
-            return Err(ImportError::Mapping(
-                "a mapping has an empty field id".to_owned(),
-            ));
+            return Err(ImportError::Mapping("a mapping has an empty field id".to_owned()));
         }
         let blank_header = rule
             .sources
@@ -213,9 +180,7 @@ fn cell<'a>(
     part: usize,
     column: usize,
 ) -> Result<&'a str, RowError> {
-    cells
-        .cell(column)
-        .map_err(|message| RowError::cell(line, &field.headers[part], message))
+    cells.cell(column).map_err(|message| RowError::cell(line, &field.headers[part], message))
 }
 
 /// Removes parts contained in a later part: of `广东省`, `深圳市` and
@@ -262,42 +227,24 @@ mod tests {
 
     #[test]
     fn joins_skip_empty_parts_and_track_unmapped() {
-        let mapping = ColumnMapping::new()
-            .join("name", &["Last Name", "First Name"], " ")
-            .map("email", "email");
-        let resolved = ResolvedMapping::resolve(
-            &mapping,
-            &headers(&["First Name", "Last Name", "EMAIL", "Fax"]),
-        )
-        .unwrap();
+        let mapping = ColumnMapping::new().join("name", &["Last Name", "First Name"], " ").map("email", "email");
+        let resolved =
+            ResolvedMapping::resolve(&mapping, &headers(&["First Name", "Last Name", "EMAIL", "Fax"])).unwrap();
         assert_eq!(resolved.unmapped_headers(), ["Fax"]);
-        let row = resolved
-            .build_row(2, &Cells(vec!["John", "Smith", " a@b.c ", "1"]))
-            .unwrap();
+        let row = resolved.build_row(2, &Cells(vec!["John", "Smith", " a@b.c ", "1"])).unwrap();
         assert_eq!(row.get("name"), Some("Smith John"));
         assert_eq!(row.get("email"), Some("a@b.c"));
-        let row = resolved
-            .build_row(3, &Cells(vec!["", "Smith", ""]))
-            .unwrap();
+        let row = resolved.build_row(3, &Cells(vec!["", "Smith", ""])).unwrap();
         assert_eq!(row.values, vec![("name".to_owned(), "Smith".to_owned())]);
     }
 
     #[test]
     fn missing_required_headers_are_all_named() {
-        let mapping =
-            ColumnMapping::new()
-                .map("email", "E-mail")
-                .join("name", &["Name", "Surname"], " ");
+        let mapping = ColumnMapping::new().map("email", "E-mail").join("name", &["Name", "Surname"], " ");
         let err = ResolvedMapping::resolve(&mapping, &headers(&["Name", "Phone"])).unwrap_err();
         let message = err.to_string();
-        assert!(
-            message.contains("\"E-mail\" (for field email)"),
-            "{message}"
-        );
-        assert!(
-            message.contains("\"Surname\" (for field name)"),
-            "{message}"
-        );
+        assert!(message.contains("\"E-mail\" (for field email)"), "{message}");
+        assert!(message.contains("\"Surname\" (for field name)"), "{message}");
         assert!(message.contains("\"Name\", \"Phone\""), "{message}");
     }
 
@@ -311,10 +258,7 @@ mod tests {
             ColumnMapping::new().join("name", &[], " "),
         ] {
             let err = ResolvedMapping::resolve(&mapping, &found).unwrap_err();
-            assert!(
-                matches!(err, ImportError::Mapping(_)),
-                "{mapping:?}: {err:?}"
-            );
+            assert!(matches!(err, ImportError::Mapping(_)), "{mapping:?}: {err:?}");
         }
     }
 

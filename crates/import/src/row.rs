@@ -16,10 +16,7 @@ pub struct ImportRow {
 impl ImportRow {
     /// The value of `field`, if the row has one.
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.values
-            .iter()
-            .find(|(id, _)| id == field)
-            .map(|(_, value)| value.as_str())
+        self.values.iter().find(|(id, _)| id == field).map(|(_, value)| value.as_str())
     }
 }
 
@@ -35,10 +32,7 @@ pub(crate) trait RowCells {
 /// numbers and IDs; storing the formula syntax would corrupt the value.
 pub(crate) fn clean_cell(raw: &str) -> &str {
     let trimmed = raw.trim();
-    match trimmed
-        .strip_prefix("=\"")
-        .and_then(|rest| rest.strip_suffix('"'))
-    {
+    match trimmed.strip_prefix("=\"").and_then(|rest| rest.strip_suffix('"')) {
         Some(inner) if !inner.contains('"') => inner.trim(),
         _ => trimmed,
     }

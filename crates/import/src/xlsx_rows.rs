@@ -43,9 +43,7 @@ struct SheetRow {
 
 impl SheetRow {
     fn is_blank(&self) -> bool {
-        self.cells
-            .iter()
-            .all(|cell| cell.value.as_ref().is_ok_and(|text| text.trim().is_empty()))
+        self.cells.iter().all(|cell| cell.value.as_ref().is_ok_and(|text| text.trim().is_empty()))
     }
 }
 
@@ -78,9 +76,7 @@ impl SheetRows {
         RS: Read + Seek + Send + 'static,
     {
         let (sender, receiver) = mpsc::sync_channel(BATCHES_IN_FLIGHT);
-        thread::Builder::new()
-            .name("tutela-xlsx-reader".to_owned())
-            .spawn(move || run_worker(input, &sender))?;
+        thread::Builder::new().name("tutela-xlsx-reader".to_owned()).spawn(move || run_worker(input, &sender))?;
         let last_row = match receiver.recv() {
             Ok(WorkerMessage::Opened { last_row }) => last_row,
             Ok(WorkerMessage::Failed(message)) => return Err(ImportError::Xlsx(message)),
@@ -106,8 +102,7 @@ impl SheetRows {
         let width = header.cells.iter().map(|c| c.column + 1).max().unwrap_or(0);
         let mut headers = vec![String::new(); width];
         for cell in header.cells {
-            headers[cell.column] =
-                display_header(cell.value.as_deref().unwrap_or_else(|text| text));
+            headers[cell.column] = display_header(cell.value.as_deref().unwrap_or_else(|text| text));
         }
         rows.header_row = header.number;
         rows.cell_index = vec![None; width];
@@ -116,8 +111,7 @@ impl SheetRows {
 
     /// Data rows the sheet declares after the header, when it declares its size.
     pub(crate) fn total_rows(&self) -> Option<u64> {
-        self.last_row
-            .map(|last| last.saturating_sub(self.header_row))
+        self.last_row.map(|last| last.saturating_sub(self.header_row))
     }
 
     /// Sheet row number reached so far.
@@ -129,10 +123,7 @@ impl SheetRows {
         self.last_row
     }
 
-    pub(crate) fn next_row(
-        &mut self,
-        mapping: &ResolvedMapping,
-    ) -> Option<Result<ImportRow, RowError>> {
+    pub(crate) fn next_row(&mut self, mapping: &ResolvedMapping) -> Option<Result<ImportRow, RowError>> {
         loop {
             let row = match self.next_sheet_row()? {
                 Ok(row) => row,
@@ -149,10 +140,7 @@ impl SheetRows {
                     *slot = Some(position);
                 }
             }
-            let cells = IndexedCells {
-                row: &row,
-                index: &self.cell_index,
-            };
+            let cells = IndexedCells { row: &row, index: &self.cell_index };
             return Some(mapping.build_row(row.number, &cells));
         }
     }
@@ -199,9 +187,9 @@ impl RowCells for IndexedCells<'_> {
         };
         match self.row.cells.get(*position).map(|cell| &cell.value) {
             Some(Ok(text)) => Ok(text),
-            Some(Err(excel_error)) => Err(format!(
-                "the cell holds the Excel error {excel_error}; correct the formula or clear the cell"
-            )),
+            Some(Err(excel_error)) => {
+                Err(format!("the cell holds the Excel error {excel_error}; correct the formula or clear the cell"))
+            }
             None => Ok(""),
         }
     }
@@ -215,8 +203,7 @@ fn run_worker<RS: Read + Seek>(input: RS, sender: &SyncSender<WorkerMessage>) {
         Ok(Ok(())) => WorkerMessage::Finished,
         Ok(Err(message)) => WorkerMessage::Failed(message),
         Err(_) => WorkerMessage::Failed(
-            "the workbook could not be read; it may be damaged: open it in Excel and save it again"
-                .to_owned(),
+            "the workbook could not be read; it may be damaged: open it in Excel and save it again".to_owned(),
         ),
     };
     // The reader may have been dropped already; nobody is left to tell.
@@ -225,10 +212,7 @@ fn run_worker<RS: Read + Seek>(input: RS, sender: &SyncSender<WorkerMessage>) {
 
 /// Sends the rows of the first worksheet; `Ok` also when the receiver went
 /// away (the import was abandoned).
-fn read_workbook<RS: Read + Seek>(
-    input: RS,
-    sender: &SyncSender<WorkerMessage>,
-) -> Result<(), String> {
+fn read_workbook<RS: Read + Seek>(input: RS, sender: &SyncSender<WorkerMessage>) -> Result<(), String> {
     let mut workbook: Xlsx<RS> = Xlsx::new(input).map_err(|e| describe(&e))?;
     let sheet = workbook
         .sheets_metadata()
@@ -236,9 +220,7 @@ fn read_workbook<RS: Read + Seek>(
         .find(|sheet| sheet.typ == SheetType::WorkSheet)
         .map(|sheet| sheet.name.clone())
         .ok_or("the workbook has no worksheet")?;
-    let mut cells = workbook
-        .worksheet_cells_reader(&sheet)
-        .map_err(|e| describe(&e))?;
+    let mut cells = workbook.worksheet_cells_reader(&sheet).map_err(|e| describe(&e))?;
     let dimensions = cells.dimensions();
     let last_row = (dimensions.end.0 > 0).then(|| u64::from(dimensions.end.0) + 1);
     if sender.send(WorkerMessage::Opened { last_row }).is_err() {
@@ -260,15 +242,10 @@ fn read_workbook<RS: Read + Seek>(
         match current.as_mut() {
             Some(open) if open.number == number => open.cells.push(cell),
             _ => {
-                if let Some(done) = current.replace(SheetRow {
-                    number,
-                    cells: vec![cell],
-                }) {
+                if let Some(done) = current.replace(SheetRow { number, cells: vec![cell] }) {
                     batch.push(done);
                     if batch.len() == ROWS_PER_BATCH
-                        && sender
-                            .send(WorkerMessage::Rows(std::mem::take(&mut batch)))
-                            .is_err()
+                        && sender.send(WorkerMessage::Rows(std::mem::take(&mut batch))).is_err()
                     {
                         return Ok(());
                     }
@@ -287,8 +264,7 @@ fn read_workbook<RS: Read + Seek>(
 fn describe(error: &XlsxError) -> String {
     match error {
         XlsxError::Password => {
-            "the workbook is password-protected; remove the password in Excel and try again"
-                .to_owned()
+            "the workbook is password-protected; remove the password in Excel and try again".to_owned()
         }
         XlsxError::Zip(_) => format!(
             "the file is not a valid .xlsx workbook (its zip container cannot be read: {error}); \

@@ -12,25 +12,11 @@ fn parse(pairs: &[&str]) -> Result<ColumnMapping, ImportError> {
 
 #[test]
 fn parsed_pairs_map_a_real_file() {
-    let mapping = parse(&[
-        "name=Last Name+First Name",
-        "email = E-mail ",
-        "notes=Notes",
-    ])
-    .unwrap();
-    assert_eq!(
-        mapping.fields().collect::<Vec<_>>(),
-        ["name", "email", "notes"]
-    );
-    let file = write_file(
-        "c.csv",
-        b"First Name,Last Name,E-mail,Notes\nJohn,Smith,js@x,hi\n",
-    );
+    let mapping = parse(&["name=Last Name+First Name", "email = E-mail ", "notes=Notes"]).unwrap();
+    assert_eq!(mapping.fields().collect::<Vec<_>>(), ["name", "email", "notes"]);
+    let file = write_file("c.csv", b"First Name,Last Name,E-mail,Notes\nJohn,Smith,js@x,hi\n");
     let rows = ok_rows(&file, Encoding::Auto, &mapping);
-    assert_eq!(
-        pairs(&rows[0]),
-        [("name", "Smith John"), ("email", "js@x"), ("notes", "hi")]
-    );
+    assert_eq!(pairs(&rows[0]), [("name", "Smith John"), ("email", "js@x"), ("notes", "hi")]);
 }
 
 #[test]
@@ -52,13 +38,8 @@ fn bad_pairs_are_named_in_the_error() {
 
 #[test]
 fn a_field_mapped_twice_is_an_error() {
-    let message = parse(&["email=Email", "email=E-mail"])
-        .unwrap_err()
-        .to_string();
-    assert!(
-        message.contains("\"email=E-mail\"") && message.contains("mapped twice"),
-        "{message}"
-    );
+    let message = parse(&["email=Email", "email=E-mail"]).unwrap_err().to_string();
+    assert!(message.contains("\"email=E-mail\"") && message.contains("mapped twice"), "{message}");
 }
 
 #[test]

@@ -16,20 +16,12 @@ fn import_one(preset: Preset, csv: &str) -> Vec<(String, String)> {
 }
 
 fn expect(values: &[(String, String)], expected: &[(&str, &str)]) {
-    let actual: Vec<(&str, &str)> = values
-        .iter()
-        .map(|(f, v)| (f.as_str(), v.as_str()))
-        .collect();
+    let actual: Vec<(&str, &str)> = values.iter().map(|(f, v)| (f.as_str(), v.as_str())).collect();
     assert_eq!(actual, expected);
 }
 
 fn header_row(csv: &str) -> Vec<String> {
-    csv.lines()
-        .next()
-        .unwrap()
-        .split(',')
-        .map(str::to_owned)
-        .collect()
+    csv.lines().next().unwrap().split(',').map(str::to_owned).collect()
 }
 
 const ZOHO_CONTACTS_EN: &str = "Record Id,Contact Owner,Lead Source,First Name,Last Name,Account Name,Email,Title,Phone,Mobile,Date of Birth,Mailing Street,Mailing City,Mailing State,Mailing Zip,Mailing Country,Description\n\
@@ -178,10 +170,7 @@ fn zoho_leads_english_and_chinese() {
 fn fxiaoke_customers_chinese_in_gb18030() {
     let file = write_file("客户.csv", &gb18030(FXIAOKE_CUSTOMERS_ZH));
     let reader = open(&file, Encoding::Auto, &Preset::FxiaokeCustomers.mapping()).unwrap();
-    assert_eq!(
-        reader.unmapped_headers(),
-        ["客户级别", "负责人", "国家", "成交状态"]
-    );
+    assert_eq!(reader.unmapped_headers(), ["客户级别", "负责人", "国家", "成交状态"]);
     let rows: Vec<_> = reader.map(Result::unwrap).collect();
     assert_eq!(
         pairs(&rows[0]),
@@ -252,13 +241,8 @@ fn fxiaoke_contacts_chinese_and_english() {
 #[test]
 fn a_preset_with_none_of_its_columns_names_what_it_expected() {
     let file = write_file("c.csv", b"Foo,Bar\n1,2\n");
-    let message = open(&file, Encoding::Auto, &Preset::FxiaokeContacts.mapping())
-        .unwrap_err()
-        .to_string();
-    assert!(
-        message.contains("\"姓名\"") && message.contains("\"Foo\", \"Bar\""),
-        "{message}"
-    );
+    let message = open(&file, Encoding::Auto, &Preset::FxiaokeContacts.mapping()).unwrap_err().to_string();
+    assert!(message.contains("\"姓名\"") && message.contains("\"Foo\", \"Bar\""), "{message}");
 }
 
 #[test]
@@ -285,9 +269,6 @@ fn detect_preset_declines_weak_or_ambiguous_matches() {
     assert_eq!(detect_preset(&headers(&["Name", "Foo", "Bar"])), None);
     assert_eq!(detect_preset(&headers(&["Email"])), None);
     // Both Zoho person modules have these; neither can be told apart.
-    assert_eq!(
-        detect_preset(&headers(&["First Name", "Last Name", "Email"])),
-        None
-    );
+    assert_eq!(detect_preset(&headers(&["First Name", "Last Name", "Email"])), None);
     assert_eq!(detect_preset(&[]), None);
 }

@@ -9,9 +9,7 @@ use proptest::prelude::*;
 use tutela_import::{ColumnMapping, Encoding, FileFormat, ImportReader, Preset};
 
 fn mapping() -> ColumnMapping {
-    ColumnMapping::new()
-        .map("name", "a")
-        .join("address", &["b", "c"], ", ")
+    ColumnMapping::new().map("name", "a").join("address", &["b", "c"], ", ")
 }
 
 /// Opens and drains; only panics matter, errors are expected.
@@ -118,22 +116,13 @@ fn two_hundred_thousand_rows_stream() {
     let mut line = String::new();
     for i in 0..ROWS {
         line.clear();
-        writeln!(
-            line,
-            "客户{i},138{i:08},user{i}@example.cn,广东省,深圳市,南山区,\"科技园{i}号, {i}室\",\"备注 {i}\""
-        )
-        .unwrap();
+        writeln!(line, "客户{i},138{i:08},user{i}@example.cn,广东省,深圳市,南山区,\"科技园{i}号, {i}室\",\"备注 {i}\"")
+            .unwrap();
         file.write_all(line.as_bytes()).unwrap();
     }
     file.into_inner().unwrap().sync_all().unwrap();
 
-    let reader = ImportReader::open(
-        &path,
-        None,
-        Encoding::Auto,
-        &Preset::FxiaokeCustomers.mapping(),
-    )
-    .unwrap();
+    let reader = ImportReader::open(&path, None, Encoding::Auto, &Preset::FxiaokeCustomers.mapping()).unwrap();
     assert_eq!(reader.detected_encoding(), Some("UTF-8"));
     let mut count = 0_u64;
     let mut last_line = 0;

@@ -26,7 +26,9 @@ fn record_from_row(r: &PgRow) -> StoreResult<AuditRecord> {
     })
 }
 
-pub(crate) async fn head<'e, E: sqlx::Executor<'e, Database = Postgres>>(exec: E) -> StoreResult<Option<(i64, [u8; 32])>> {
+pub(crate) async fn head<'e, E: sqlx::Executor<'e, Database = Postgres>>(
+    exec: E,
+) -> StoreResult<Option<(i64, [u8; 32])>> {
     let row = sqlx::query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
         .fetch_optional(exec)
         .await

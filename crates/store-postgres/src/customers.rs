@@ -3,7 +3,7 @@
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use tutela_store::{
-    parse_stored, sealed_codec, CustomerQuery, CustomerRow, FieldDef, FilterOp, StoreError, StoreResult, WrappedKeyRef,
+    CustomerQuery, CustomerRow, FieldDef, FilterOp, StoreError, StoreResult, WrappedKeyRef, parse_stored, sealed_codec,
 };
 use uuid::Uuid;
 
@@ -81,7 +81,9 @@ pub(crate) async fn query(pool: &PgPool, q: &CustomerQuery) -> StoreResult<Vec<C
         sql.push(" AND plain->>").push_bind(filter.field_id.clone());
         match filter.op {
             FilterOp::Equals => sql.push(" = ").push_bind(filter.value.clone()),
-            FilterOp::Prefix => sql.push(" ILIKE ").push_bind(format!("{}%", like_escape(&filter.value))).push(" ESCAPE '\\'"),
+            FilterOp::Prefix => {
+                sql.push(" ILIKE ").push_bind(format!("{}%", like_escape(&filter.value))).push(" ESCAPE '\\'")
+            }
             FilterOp::Contains => {
                 sql.push(" ILIKE ").push_bind(format!("%{}%", like_escape(&filter.value))).push(" ESCAPE '\\'")
             }

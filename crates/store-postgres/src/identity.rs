@@ -2,7 +2,7 @@
 
 use sqlx::postgres::PgRow;
 use sqlx::{Encode, PgPool, Postgres, Row, Type};
-use tutela_store::{parse_stored, ApiTokenRow, RoleRow, SessionRow, StoreResult, UserRow};
+use tutela_store::{ApiTokenRow, RoleRow, SessionRow, StoreResult, UserRow, parse_stored};
 use uuid::Uuid;
 
 use crate::convert::{backend_err, hash32, parse_json_list, to_u32};

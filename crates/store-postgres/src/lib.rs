@@ -41,11 +41,7 @@ impl PgStore {
     /// Connects to the database at `url` (`postgres://…`) and applies pending migrations
     /// (sqlx takes its own advisory lock, so nodes starting together migrate once).
     pub async fn connect(url: &str) -> StoreResult<Self> {
-        let pool = PgPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .connect(url)
-            .await
-            .map_err(backend_err)?;
+        let pool = PgPoolOptions::new().max_connections(MAX_CONNECTIONS).connect(url).await.map_err(backend_err)?;
         sqlx::migrate!("./migrations").run(&pool).await.map_err(backend_err)?;
         Ok(Self { pool })
     }
@@ -104,10 +100,8 @@ impl Store for PgStore {
     }
 
     async fn customers_count(&self) -> StoreResult<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(backend_err)?;
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM customers").fetch_one(&self.pool).await.map_err(backend_err)?;
         Ok(to_u64(n))
     }
 
@@ -120,7 +114,12 @@ impl Store for PgStore {
             .map_err(backend_err)
     }
 
-    async fn customer_keys_below(&self, version: u32, after: Option<Uuid>, limit: u32) -> StoreResult<Vec<WrappedKeyRef>> {
+    async fn customer_keys_below(
+        &self,
+        version: u32,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<WrappedKeyRef>> {
         customers::keys_below(&self.pool, "customers", version, after, limit).await
     }
 
@@ -187,10 +186,8 @@ impl Store for PgStore {
     }
 
     async fn user_count(&self) -> StoreResult<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(backend_err)?;
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await.map_err(backend_err)?;
         Ok(to_u64(n))
     }
 

@@ -12,13 +12,13 @@ use async_trait::async_trait;
 use sqlx::postgres::PgArguments;
 use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
 use tutela_store::{
-    sealed_codec, AuditCheckpoint, AuditRecord, BlindEntry, CustomerRow, KeyRewrap, Mutation, SessionRow, StoreError,
-    StoreResult, UserRow, WriteTx,
+    AuditCheckpoint, AuditRecord, BlindEntry, CustomerRow, KeyRewrap, Mutation, SessionRow, StoreError, StoreResult,
+    UserRow, WriteTx, sealed_codec,
 };
 use uuid::Uuid;
 
-use crate::convert::{backend_err, json_list, write_err};
 use crate::AUDIT_CHAIN_LOCK;
+use crate::convert::{backend_err, json_list, write_err};
 
 /// Audit events per `INSERT` (12 parameters each, far below `PostgreSQL`'s 65 535).
 const AUDIT_BATCH: usize = 1000;
@@ -194,9 +194,11 @@ impl WriteTx for PgWriteTx {
         match mutation {
             Mutation::PutMeta { key, value } => {
                 self.exec(
-                    sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2")
-                        .bind(key)
-                        .bind(value),
+                    sqlx::query(
+                        "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2",
+                    )
+                    .bind(key)
+                    .bind(value),
                 )
                 .await?;
             }
@@ -241,11 +243,13 @@ impl WriteTx for PgWriteTx {
                 }
                 self.delete_by("DELETE FROM customer_blind WHERE customer_id = $1", e.customer_id).await?;
                 self.exec(
-                    sqlx::query("INSERT INTO erasures (customer_id, erased_at, actor_id, reason) VALUES ($1, $2, $3, $4)")
-                        .bind(e.customer_id)
-                        .bind(e.erased_at)
-                        .bind(e.actor_id)
-                        .bind(&e.reason),
+                    sqlx::query(
+                        "INSERT INTO erasures (customer_id, erased_at, actor_id, reason) VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(e.customer_id)
+                    .bind(e.erased_at)
+                    .bind(e.actor_id)
+                    .bind(&e.reason),
                 )
                 .await?;
             }
@@ -272,9 +276,11 @@ impl WriteTx for PgWriteTx {
                 self.delete_by("DELETE FROM user_roles WHERE user_id = $1", *user_id).await?;
                 if !role_ids.is_empty() {
                     self.exec(
-                        sqlx::query("INSERT INTO user_roles (user_id, role_id) SELECT $1, r FROM UNNEST($2::uuid[]) AS r")
-                            .bind(user_id)
-                            .bind(role_ids),
+                        sqlx::query(
+                            "INSERT INTO user_roles (user_id, role_id) SELECT $1, r FROM UNNEST($2::uuid[]) AS r",
+                        )
+                        .bind(user_id)
+                        .bind(role_ids),
                     )
                     .await?;
                 }
@@ -284,9 +290,11 @@ impl WriteTx for PgWriteTx {
                 if !hashes.is_empty() {
                     let hashes: Vec<&[u8]> = hashes.iter().map(|h| &h[..]).collect();
                     self.exec(
-                        sqlx::query("INSERT INTO recovery_codes (user_id, hash) SELECT $1, h FROM UNNEST($2::bytea[]) AS h")
-                            .bind(user_id)
-                            .bind(hashes),
+                        sqlx::query(
+                            "INSERT INTO recovery_codes (user_id, hash) SELECT $1, h FROM UNNEST($2::bytea[]) AS h",
+                        )
+                        .bind(user_id)
+                        .bind(hashes),
                     )
                     .await?;
                 }

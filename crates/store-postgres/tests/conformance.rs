@@ -52,14 +52,18 @@ async fn writers_take_turns_across_nodes() {
     let record = event(1, [1; 32]);
     first.append_audit(std::slice::from_ref(&record)).await.unwrap();
     first.commit().await.unwrap();
-    let (second_tx, head) = tokio::time::timeout(Duration::from_secs(10), second).await.expect("second writer proceeds").unwrap();
+    let (second_tx, head) =
+        tokio::time::timeout(Duration::from_secs(10), second).await.expect("second writer proceeds").unwrap();
     assert_eq!(head, Some((1, [1; 32])), "the second writer sees the first one's head");
     drop(second_tx);
 
     // A transaction dropped without commit releases the lock too.
     let dropped = b.begin_write().await.unwrap();
     drop(dropped);
-    let tx = tokio::time::timeout(Duration::from_secs(10), a.begin_write()).await.expect("lock released by rollback").unwrap();
+    let tx = tokio::time::timeout(Duration::from_secs(10), a.begin_write())
+        .await
+        .expect("lock released by rollback")
+        .unwrap();
     tx.commit().await.unwrap();
 
     a.close().await;
@@ -121,7 +125,8 @@ async fn commit_after_a_failed_statement_is_refused() {
     assert!(matches!(tx.commit().await, Err(StoreError::Backend(_))), "commit of an aborted transaction");
     assert_eq!(store.meta_get(&key).await.unwrap(), None);
     // The connection and the lock are released: the next writer proceeds.
-    let next = tokio::time::timeout(Duration::from_secs(10), store.begin_write()).await.expect("lock released").unwrap();
+    let next =
+        tokio::time::timeout(Duration::from_secs(10), store.begin_write()).await.expect("lock released").unwrap();
     next.commit().await.unwrap();
     store.close().await;
     db.drop_database().await;

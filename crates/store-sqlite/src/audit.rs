@@ -25,7 +25,9 @@ fn record_from_row(r: &SqliteRow) -> StoreResult<AuditRecord> {
     })
 }
 
-pub(crate) async fn head<'e, E: sqlx::Executor<'e, Database = Sqlite>>(exec: E) -> StoreResult<Option<(i64, [u8; 32])>> {
+pub(crate) async fn head<'e, E: sqlx::Executor<'e, Database = Sqlite>>(
+    exec: E,
+) -> StoreResult<Option<(i64, [u8; 32])>> {
     let row = sqlx::query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
         .fetch_optional(exec)
         .await

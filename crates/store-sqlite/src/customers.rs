@@ -3,7 +3,7 @@
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use tutela_store::{
-    parse_stored, sealed_codec, CustomerQuery, CustomerRow, FieldDef, FilterOp, StoreError, StoreResult, WrappedKeyRef,
+    CustomerQuery, CustomerRow, FieldDef, FilterOp, StoreError, StoreResult, WrappedKeyRef, parse_stored, sealed_codec,
 };
 use uuid::Uuid;
 
@@ -79,7 +79,9 @@ pub(crate) async fn query(pool: &SqlitePool, q: &CustomerQuery) -> StoreResult<V
         sql.push(" AND json_extract(plain, ").push_bind(json_path(&filter.field_id)).push(")");
         match filter.op {
             FilterOp::Equals => sql.push(" = ").push_bind(filter.value.clone()),
-            FilterOp::Prefix => sql.push(" LIKE ").push_bind(format!("{}%", like_escape(&filter.value))).push(" ESCAPE '\\'"),
+            FilterOp::Prefix => {
+                sql.push(" LIKE ").push_bind(format!("{}%", like_escape(&filter.value))).push(" ESCAPE '\\'")
+            }
             FilterOp::Contains => {
                 sql.push(" LIKE ").push_bind(format!("%{}%", like_escape(&filter.value))).push(" ESCAPE '\\'")
             }

@@ -2,7 +2,7 @@
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Encode, Row, Sqlite, SqlitePool, Type};
-use tutela_store::{parse_stored, ApiTokenRow, RoleRow, SessionRow, StoreResult, UserRow};
+use tutela_store::{ApiTokenRow, RoleRow, SessionRow, StoreResult, UserRow, parse_stored};
 use uuid::Uuid;
 
 use crate::convert::{backend_err, from_micros, hash32, opt_from_micros, parse_json_list, to_u32};
@@ -33,11 +33,7 @@ where
     T: Send + for<'q> Encode<'q, Sqlite> + Type<Sqlite>,
 {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {condition}");
-    let row = sqlx::query(&sql)
-        .bind(value)
-        .fetch_optional(pool)
-        .await
-        .map_err(backend_err)?;
+    let row = sqlx::query(&sql).bind(value).fetch_optional(pool).await.map_err(backend_err)?;
     row.as_ref().map(user_from_row).transpose()
 }
 
@@ -111,11 +107,7 @@ where
         "SELECT id, user_id, name, token_hash, scopes, created_at, expires_at, last_used_at, revoked_at
          FROM api_tokens WHERE {condition} ORDER BY created_at"
     );
-    let rows = sqlx::query(&sql)
-    .bind(value)
-    .fetch_all(pool)
-    .await
-    .map_err(backend_err)?;
+    let rows = sqlx::query(&sql).bind(value).fetch_all(pool).await.map_err(backend_err)?;
     rows.iter()
         .map(|r| {
             Ok(ApiTokenRow {

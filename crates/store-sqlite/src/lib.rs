@@ -1,10 +1,10 @@
 //! The `SQLite` backend of the Tutela store: one file in WAL mode, `synchronous = FULL` so an
 //! acknowledged commit survives a crash, `secure_delete` so erased rows are overwritten.
 
+mod audit;
 mod convert;
 mod customers;
 mod identity;
-mod audit;
 mod write;
 
 use std::path::Path;
@@ -118,10 +118,8 @@ impl Store for SqliteStore {
     }
 
     async fn customers_count(&self) -> StoreResult<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(backend_err)?;
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM customers").fetch_one(&self.pool).await.map_err(backend_err)?;
         Ok(n.unsigned_abs())
     }
 
@@ -134,7 +132,12 @@ impl Store for SqliteStore {
             .map_err(backend_err)
     }
 
-    async fn customer_keys_below(&self, version: u32, after: Option<Uuid>, limit: u32) -> StoreResult<Vec<WrappedKeyRef>> {
+    async fn customer_keys_below(
+        &self,
+        version: u32,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<WrappedKeyRef>> {
         customers::keys_below(&self.pool, "customers", version, after, limit).await
     }
 
@@ -148,9 +151,7 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(backend_err)?;
-        rows.iter()
-            .map(|r| Ok((convert::to_u32(r.get(0))?, r.get::<i64, _>(1).unsigned_abs())))
-            .collect()
+        rows.iter().map(|r| Ok((convert::to_u32(r.get(0))?, r.get::<i64, _>(1).unsigned_abs()))).collect()
     }
 
     async fn erasures_since(&self, after_seq: i64) -> StoreResult<Vec<ErasureRecord>> {
@@ -203,10 +204,8 @@ impl Store for SqliteStore {
     }
 
     async fn user_count(&self) -> StoreResult<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(backend_err)?;
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await.map_err(backend_err)?;
         Ok(n.unsigned_abs())
     }
 

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use tutela_store::{
-    sealed_codec, AuditCheckpoint, AuditRecord, BlindEntry, CustomerRow, KeyRewrap, Mutation, StoreError, StoreResult,
-    UserRow, WriteTx,
+    AuditCheckpoint, AuditRecord, BlindEntry, CustomerRow, KeyRewrap, Mutation, StoreError, StoreResult, UserRow,
+    WriteTx, sealed_codec,
 };
 use uuid::Uuid;
 
@@ -22,7 +22,10 @@ impl SqliteWriteTx {
         Ok(Box::new(Self { tx }))
     }
 
-    async fn exec<'q>(&mut self, q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>) -> StoreResult<u64> {
+    async fn exec<'q>(
+        &mut self,
+        q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    ) -> StoreResult<u64> {
         Ok(q.execute(&mut *self.tx).await.map_err(write_err)?.rows_affected())
     }
 
@@ -142,9 +145,11 @@ impl WriteTx for SqliteWriteTx {
         match mutation {
             Mutation::PutMeta { key, value } => {
                 self.exec(
-                    sqlx::query("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2")
-                        .bind(key)
-                        .bind(value),
+                    sqlx::query(
+                        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
+                    )
+                    .bind(key)
+                    .bind(value),
                 )
                 .await?;
             }
@@ -189,11 +194,13 @@ impl WriteTx for SqliteWriteTx {
                 }
                 self.delete_by("DELETE FROM customer_blind WHERE customer_id = ?1", e.customer_id).await?;
                 self.exec(
-                    sqlx::query("INSERT INTO erasures (customer_id, erased_at, actor_id, reason) VALUES (?1, ?2, ?3, ?4)")
-                        .bind(e.customer_id)
-                        .bind(to_micros(e.erased_at))
-                        .bind(e.actor_id)
-                        .bind(&e.reason),
+                    sqlx::query(
+                        "INSERT INTO erasures (customer_id, erased_at, actor_id, reason) VALUES (?1, ?2, ?3, ?4)",
+                    )
+                    .bind(e.customer_id)
+                    .bind(to_micros(e.erased_at))
+                    .bind(e.actor_id)
+                    .bind(&e.reason),
                 )
                 .await?;
             }
@@ -220,7 +227,9 @@ impl WriteTx for SqliteWriteTx {
                 self.delete_by("DELETE FROM user_roles WHERE user_id = ?1", *user_id).await?;
                 for role in role_ids {
                     self.exec(
-                        sqlx::query("INSERT INTO user_roles (user_id, role_id) VALUES (?1, ?2)").bind(user_id).bind(role),
+                        sqlx::query("INSERT INTO user_roles (user_id, role_id) VALUES (?1, ?2)")
+                            .bind(user_id)
+                            .bind(role),
                     )
                     .await?;
                 }

@@ -42,7 +42,8 @@ pub async fn append_scan_head(store: &dyn Store) {
     let before = store.audit_head().await.unwrap();
     let base = before.map_or(0, |(seq, _)| seq);
     let action = format!("test.{}", tag());
-    let mut records: Vec<AuditRecord> = (0..7).map(|i| record(None, &action, None, now() + Duration::milliseconds(i))).collect();
+    let mut records: Vec<AuditRecord> =
+        (0..7).map(|i| record(None, &action, None, now() + Duration::milliseconds(i))).collect();
     records[1] = AuditRecord {
         actor_id: Some(Uuid::new_v4()),
         customer_id: Some(Uuid::new_v4()),
@@ -96,7 +97,9 @@ pub async fn search(store: &dyn Store) {
     let customer = Some(Uuid::new_v4());
     let (view, edit) = (format!("test.view.{}", tag()), format!("test.edit.{}", tag()));
     // A window of time of its own, in the past, one minute per event.
-    let t0 = micros(OffsetDateTime::UNIX_EPOCH + Duration::days(9000) + Duration::seconds(i64::from(rand_u32() % 1_000_000) * 100));
+    let t0 = micros(
+        OffsetDateTime::UNIX_EPOCH + Duration::days(9000) + Duration::seconds(i64::from(rand_u32() % 1_000_000) * 100),
+    );
     let at = |minutes| t0 + Duration::minutes(minutes) + Duration::microseconds(7);
     let records = append_after_head(
         store,
@@ -111,21 +114,52 @@ pub async fn search(store: &dyn Store) {
     )
     .await;
     let pick = |idx: &[usize]| idx.iter().rev().map(|&i| records[i].clone()).collect::<Vec<_>>();
-    let search = |filter: AuditFilter| async move { store.audit_search(&AuditFilter { limit: 100, ..filter }).await.unwrap() };
+    let search =
+        |filter: AuditFilter| async move { store.audit_search(&AuditFilter { limit: 100, ..filter }).await.unwrap() };
 
-    assert_eq!(search(AuditFilter { actor_id: alice, ..AuditFilter::default() }).await, pick(&[0, 2, 4]), "by actor, newest first");
-    assert_eq!(search(AuditFilter { action: Some(edit.clone()), ..AuditFilter::default() }).await, pick(&[2, 5]), "by action");
-    assert_eq!(search(AuditFilter { customer_id: customer, ..AuditFilter::default() }).await, pick(&[0, 2, 3, 5]), "by customer");
+    assert_eq!(
+        search(AuditFilter { actor_id: alice, ..AuditFilter::default() }).await,
+        pick(&[0, 2, 4]),
+        "by actor, newest first"
+    );
+    assert_eq!(
+        search(AuditFilter { action: Some(edit.clone()), ..AuditFilter::default() }).await,
+        pick(&[2, 5]),
+        "by action"
+    );
+    assert_eq!(
+        search(AuditFilter { customer_id: customer, ..AuditFilter::default() }).await,
+        pick(&[0, 2, 3, 5]),
+        "by customer"
+    );
     // From is inclusive, to exclusive.
     let window = AuditFilter { from: Some(at(1)), to: Some(at(4)), ..AuditFilter::default() };
     assert_eq!(search(window.clone()).await, pick(&[1, 2, 3]), "by time");
-    assert_eq!(search(AuditFilter { from: Some(at(5)), to: Some(at(5) + Duration::microseconds(1)), ..AuditFilter::default() }).await, pick(&[5]));
     assert_eq!(
-        search(AuditFilter { actor_id: alice, action: Some(view.clone()), customer_id: customer, ..AuditFilter::default() }).await,
+        search(AuditFilter {
+            from: Some(at(5)),
+            to: Some(at(5) + Duration::microseconds(1)),
+            ..AuditFilter::default()
+        })
+        .await,
+        pick(&[5])
+    );
+    assert_eq!(
+        search(AuditFilter {
+            actor_id: alice,
+            action: Some(view.clone()),
+            customer_id: customer,
+            ..AuditFilter::default()
+        })
+        .await,
         pick(&[0]),
         "filters combine"
     );
-    assert_eq!(search(AuditFilter { actor_id: Some(Uuid::new_v4()), ..AuditFilter::default() }).await, Vec::new(), "unknown actor");
+    assert_eq!(
+        search(AuditFilter { actor_id: Some(Uuid::new_v4()), ..AuditFilter::default() }).await,
+        Vec::new(),
+        "unknown actor"
+    );
 
     // Newest first, paged with before_seq.
     let mut pages = Vec::new();
@@ -164,7 +198,8 @@ pub async fn checkpoints(store: &dyn Store) {
     assert_eq!(ours(all), vec![c1.clone(), c3.clone()]);
 
     // Putting a checkpoint at the same seq replaces it.
-    let c1b = AuditCheckpoint { at: now() + Duration::seconds(1), key_version: 2, signature: vec![1, 2, 3], ..c1.clone() };
+    let c1b =
+        AuditCheckpoint { at: now() + Duration::seconds(1), key_version: 2, signature: vec![1, 2, 3], ..c1.clone() };
     let mut tx = store.begin_write().await.unwrap();
     tx.put_checkpoint(&c1b).await.unwrap();
     tx.commit().await.unwrap();

@@ -64,7 +64,10 @@ pub async fn crud(store: &dyn Store) {
 
     // Updating a record that does not exist is a conflict too (it was erased meanwhile).
     let ghost = tutela_store::CustomerRow { version: 2, ..customer(&[], 1) };
-    assert_conflict(write(store, &[Mutation::UpdateCustomer { row: ghost, blind: Vec::new() }]).await, "update of a missing record");
+    assert_conflict(
+        write(store, &[Mutation::UpdateCustomer { row: ghost, blind: Vec::new() }]).await,
+        "update of a missing record",
+    );
     assert_eq!(store.customers_count().await.unwrap(), count_before + 2);
 }
 
@@ -79,7 +82,10 @@ pub async fn blind_index(store: &dyn Store) {
         store,
         &[
             // A duplicate entry is kept once.
-            Mutation::InsertCustomer { row: a.clone(), blind: vec![blind(&email, h1), blind(&phone, h2), blind(&email, h1)] },
+            Mutation::InsertCustomer {
+                row: a.clone(),
+                blind: vec![blind(&email, h1), blind(&phone, h2), blind(&email, h1)],
+            },
             Mutation::InsertCustomer { row: b.clone(), blind: vec![blind(&email, h1)] },
         ],
     )
@@ -128,7 +134,13 @@ pub async fn erase(store: &dyn Store) {
     let count = store.customers_count().await.unwrap();
     let actor = new_user(store, "eraser").await.id;
 
-    let ea = ErasureRecord { seq: 0, customer_id: a.id, erased_at: now(), actor_id: Some(actor), reason: "GDPR art. 17 請求".into() };
+    let ea = ErasureRecord {
+        seq: 0,
+        customer_id: a.id,
+        erased_at: now(),
+        actor_id: Some(actor),
+        reason: "GDPR art. 17 請求".into(),
+    };
     let eb = ErasureRecord { seq: 0, customer_id: b.id, erased_at: now(), actor_id: None, reason: String::new() };
     must_write(store, &[Mutation::EraseCustomer(ea.clone())]).await;
     must_write(store, &[Mutation::EraseCustomer(eb.clone())]).await;
@@ -189,7 +201,9 @@ pub async fn key_rotation(store: &dyn Store) {
     loop {
         let page = store.customer_keys_below(v + 1, after, 1).await.unwrap();
         assert!(page.len() <= 1, "limit respected");
-        let Some(k) = page.into_iter().next() else { break };
+        let Some(k) = page.into_iter().next() else {
+            break;
+        };
         assert!(k.kek_version < v + 1, "only older key versions");
         assert!(after.is_none_or(|a| a < k.id), "id order after the cursor");
         after = Some(k.id);
@@ -197,12 +211,18 @@ pub async fn key_rotation(store: &dyn Store) {
     }
     seen.retain(|k| k.id == c1.id || k.id == c2.id || k.id == c3.id);
     assert_eq!(seen, expected, "customer_keys_below pages");
-    let users: Vec<_> = store.user_keys_below(v + 1, None, u32::MAX).await.unwrap().into_iter().filter(|k| k.id == u1.id).collect();
+    let users: Vec<_> =
+        store.user_keys_below(v + 1, None, u32::MAX).await.unwrap().into_iter().filter(|k| k.id == u1.id).collect();
     assert_eq!(users, vec![WrappedKeyRef { id: u1.id, kek_version: v, wrapped_dek: u1.wrapped_dek.clone() }]);
     assert!(store.user_keys_below(v, None, u32::MAX).await.unwrap().iter().all(|k| k.id != u1.id), "strictly below");
 
     // A rewrap applies only over the wrap it was computed from.
-    let rewrap = |id, from_version, wrapped_dek: &[u8]| KeyRewrap { id, from_version, to_version: v + 2, wrapped_dek: wrapped_dek.to_vec() };
+    let rewrap = |id, from_version, wrapped_dek: &[u8]| KeyRewrap {
+        id,
+        from_version,
+        to_version: v + 2,
+        wrapped_dek: wrapped_dek.to_vec(),
+    };
     let new1 = rand_bytes::<60>();
     let new_user_dek = rand_bytes::<60>();
     must_write(
@@ -223,8 +243,13 @@ pub async fn key_rotation(store: &dyn Store) {
     assert_eq!(got1.version, c1.version, "a rewrap is not an update");
     assert_eq!(store.customer_get(c2.id).await.unwrap(), Some(c2.clone()), "stale rewrap skipped");
     let rewrapped_user = store.user_get(u1.id).await.unwrap().unwrap();
-    assert_eq!((rewrapped_user.kek_version, rewrapped_user.wrapped_dek.as_slice()), (v + 2, &new_user_dek[..]), "user rewrap applied");
+    assert_eq!(
+        (rewrapped_user.kek_version, rewrapped_user.wrapped_dek.as_slice()),
+        (v + 2, &new_user_dek[..]),
+        "user rewrap applied"
+    );
     assert_eq!(usage(store.kek_usage().await.unwrap()), vec![(v, 1), (v + 1, 1), (v + 2, 2)]);
-    let below: Vec<_> = store.customer_keys_below(v + 1, None, u32::MAX).await.unwrap().into_iter().map(|k| k.id).collect();
+    let below: Vec<_> =
+        store.customer_keys_below(v + 1, None, u32::MAX).await.unwrap().into_iter().map(|k| k.id).collect();
     assert!(below.contains(&c2.id) && !below.contains(&c1.id) && !below.contains(&c3.id));
 }

@@ -66,7 +66,9 @@ impl PgDatabaseGuard {
     /// Drops the database, disconnecting anything still connected to it.
     pub async fn drop_database(mut self) {
         self.dropped = true;
-        drop_database(&self.admin_url, &self.name).await.unwrap_or_else(|e| panic!("drop test database {}: {e}", self.name));
+        drop_database(&self.admin_url, &self.name)
+            .await
+            .unwrap_or_else(|e| panic!("drop test database {}: {e}", self.name));
     }
 }
 

@@ -4,7 +4,9 @@ use time::Duration;
 use tutela_store::{ApiTokenRow, Mutation, RoleRow, SessionRow, Store, UserRow, UserStatus};
 use uuid::Uuid;
 
-use crate::support::{assert_conflict, assert_not_found, must_write, new_user, now, rand_bytes, session, tag, user, write};
+use crate::support::{
+    assert_conflict, assert_not_found, must_write, new_user, now, rand_bytes, session, tag, user, write,
+};
 
 pub async fn users(store: &dyn Store) {
     let count = store.user_count().await.unwrap();
@@ -42,7 +44,13 @@ pub async fn users(store: &dyn Store) {
     assert_eq!(store.user_by_email(&a.email).await.unwrap(), None, "old email released");
     assert_eq!(store.user_by_email(&a2.email).await.unwrap(), Some(a2.clone()));
     // And back to empty optional columns.
-    let a3 = UserRow { totp_secret: None, totp_enabled: false, totp_last_step: None, status: UserStatus::Active, ..a2.clone() };
+    let a3 = UserRow {
+        totp_secret: None,
+        totp_enabled: false,
+        totp_last_step: None,
+        status: UserStatus::Active,
+        ..a2.clone()
+    };
     must_write(store, &[Mutation::UpdateUser(a3.clone())]).await;
     assert_eq!(store.user_get(a.id).await.unwrap(), Some(a3.clone()), "optional columns cleared");
 
@@ -51,7 +59,10 @@ pub async fn users(store: &dyn Store) {
     assert_conflict(write(store, &[Mutation::InsertUser(taken)]).await, "duplicate email on insert");
     let clash = UserRow { email: b.email.clone(), ..a3.clone() };
     assert_conflict(write(store, &[Mutation::UpdateUser(clash)]).await, "duplicate email on update");
-    assert_conflict(write(store, &[Mutation::InsertUser(UserRow { email: format!("x{run}@example.test"), ..b.clone() })]).await, "duplicate id");
+    assert_conflict(
+        write(store, &[Mutation::InsertUser(UserRow { email: format!("x{run}@example.test"), ..b.clone() })]).await,
+        "duplicate id",
+    );
     assert_eq!(store.user_get(a.id).await.unwrap(), Some(a3), "unchanged by a rejected update");
     assert_eq!(store.user_count().await.unwrap(), count + 2);
 }
@@ -95,7 +106,12 @@ pub async fn roles(store: &dyn Store) {
     assert_eq!(ours(all), vec![r2.clone(), r1.clone()], "roles by name");
 
     // Put is an upsert by id; names stay unique.
-    let r1b = RoleRow { name: format!("{run}-c-reader"), description: "changed".into(), permissions: vec!["customers.reveal".into()], ..r1.clone() };
+    let r1b = RoleRow {
+        name: format!("{run}-c-reader"),
+        description: "changed".into(),
+        permissions: vec!["customers.reveal".into()],
+        ..r1.clone()
+    };
     must_write(store, &[Mutation::PutRole(r1b.clone())]).await;
     assert_eq!(ours(store.roles_list().await.unwrap()), vec![r2.clone(), r1b.clone()], "after upsert");
     assert_conflict(write(store, &[Mutation::PutRole(role(&r2.name, &[]))]).await, "duplicate role name");
@@ -152,16 +168,34 @@ pub async fn sessions(store: &dyn Store) {
     let s1 = session(u.id, false);
     let s3 = SessionRow { source: None, user_agent: Some("Mozilla/5.0 (X11) 測試".into()), ..session(u.id, true) };
     let s4 = session(other.id, true);
-    must_write(store, &[Mutation::InsertSession(s1.clone()), Mutation::InsertSession(s3.clone()), Mutation::InsertSession(s4.clone())]).await;
+    must_write(
+        store,
+        &[
+            Mutation::InsertSession(s1.clone()),
+            Mutation::InsertSession(s3.clone()),
+            Mutation::InsertSession(s4.clone()),
+        ],
+    )
+    .await;
     assert_eq!(store.session_get(&s1.token_hash).await.unwrap(), Some(s1.clone()));
     assert_eq!(store.session_get(&s3.token_hash).await.unwrap(), Some(s3.clone()));
     assert_eq!(store.session_get(&rand_bytes()).await.unwrap(), None);
-    assert_conflict(write(store, &[Mutation::InsertSession(session(Uuid::new_v4(), false))]).await, "session of a missing user");
-    assert_conflict(write(store, &[Mutation::InsertSession(SessionRow { mfa_done: true, ..s1.clone() })]).await, "duplicate token");
+    assert_conflict(
+        write(store, &[Mutation::InsertSession(session(Uuid::new_v4(), false))]).await,
+        "session of a missing user",
+    );
+    assert_conflict(
+        write(store, &[Mutation::InsertSession(SessionRow { mfa_done: true, ..s1.clone() })]).await,
+        "duplicate token",
+    );
 
     let seen = now() + Duration::minutes(5);
     store.session_touch(&s1.token_hash, seen).await.unwrap();
-    assert_eq!(store.session_get(&s1.token_hash).await.unwrap(), Some(SessionRow { last_seen_at: seen, ..s1.clone() }), "touched");
+    assert_eq!(
+        store.session_get(&s1.token_hash).await.unwrap(),
+        Some(SessionRow { last_seen_at: seen, ..s1.clone() }),
+        "touched"
+    );
     store.session_touch(&rand_bytes(), seen).await.expect("touching a missing session is not an error");
 
     // Promotion replaces the token.
@@ -200,7 +234,15 @@ pub async fn api_tokens(store: &dyn Store) {
     let t1 = token(u.id, "import job", t0 - Duration::hours(1), None);
     let t2 = ApiTokenRow { scopes: Vec::new(), ..token(u.id, "report 報表", t0, Some(t0 + Duration::days(90))) };
     let t3 = token(other.id, "other", t0, None);
-    must_write(store, &[Mutation::InsertApiToken(t2.clone()), Mutation::InsertApiToken(t1.clone()), Mutation::InsertApiToken(t3.clone())]).await;
+    must_write(
+        store,
+        &[
+            Mutation::InsertApiToken(t2.clone()),
+            Mutation::InsertApiToken(t1.clone()),
+            Mutation::InsertApiToken(t3.clone()),
+        ],
+    )
+    .await;
     assert_eq!(store.api_token_by_hash(&t1.token_hash).await.unwrap(), Some(t1.clone()));
     assert_eq!(store.api_token_by_hash(&rand_bytes()).await.unwrap(), None);
     assert_eq!(store.api_tokens_for_user(u.id).await.unwrap(), vec![t1.clone(), t2.clone()], "by creation");
@@ -208,14 +250,27 @@ pub async fn api_tokens(store: &dyn Store) {
 
     let dup_hash = ApiTokenRow { token_hash: t1.token_hash, ..token(u.id, "dup", t0, None) };
     assert_conflict(write(store, &[Mutation::InsertApiToken(dup_hash)]).await, "duplicate token hash");
-    assert_conflict(write(store, &[Mutation::InsertApiToken(token(Uuid::new_v4(), "orphan", t0, None))]).await, "token of a missing user");
+    assert_conflict(
+        write(store, &[Mutation::InsertApiToken(token(Uuid::new_v4(), "orphan", t0, None))]).await,
+        "token of a missing user",
+    );
 
     let at = now() + Duration::seconds(3);
     must_write(store, &[Mutation::RevokeApiToken { id: t1.id, at }]).await;
-    assert_eq!(store.api_token_by_hash(&t1.token_hash).await.unwrap(), Some(ApiTokenRow { revoked_at: Some(at), ..t1.clone() }));
+    assert_eq!(
+        store.api_token_by_hash(&t1.token_hash).await.unwrap(),
+        Some(ApiTokenRow { revoked_at: Some(at), ..t1.clone() })
+    );
     let later = at + Duration::seconds(1);
     assert_not_found(write(store, &[Mutation::RevokeApiToken { id: t1.id, at: later }]).await, "revoking twice");
-    assert_eq!(store.api_token_by_hash(&t1.token_hash).await.unwrap().unwrap().revoked_at, Some(at), "first revocation kept");
-    assert_not_found(write(store, &[Mutation::RevokeApiToken { id: Uuid::new_v4(), at }]).await, "revoking a missing token");
+    assert_eq!(
+        store.api_token_by_hash(&t1.token_hash).await.unwrap().unwrap().revoked_at,
+        Some(at),
+        "first revocation kept"
+    );
+    assert_not_found(
+        write(store, &[Mutation::RevokeApiToken { id: Uuid::new_v4(), at }]).await,
+        "revoking a missing token",
+    );
     assert_eq!(store.api_tokens_for_user(other.id).await.unwrap(), vec![t3], "other users' tokens untouched");
 }

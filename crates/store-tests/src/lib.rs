@@ -9,6 +9,9 @@
 //!
 //! Times are written at whole microseconds, the precision both backends store.
 
+// A check reads best as one scenario from setup to the last assertion.
+#![allow(clippy::too_many_lines)]
+
 pub mod audit;
 pub mod customers;
 mod db;
@@ -18,7 +21,7 @@ pub mod query;
 pub mod support;
 pub mod tx;
 
-pub use db::{fresh_pg_database, fresh_sqlite_path, PgDatabaseGuard, PG_URL_VAR};
+pub use db::{PG_URL_VAR, PgDatabaseGuard, fresh_pg_database, fresh_sqlite_path};
 use tutela_store::Store;
 
 /// Runs every check in turn, naming each on stderr so that a failure is easy to place.

@@ -22,7 +22,12 @@ pub async fn meta(store: &dyn Store) {
 
 pub async fn keys(store: &dyn Store) {
     let purpose = format!("test-{}", tag());
-    let key = |version, created_at| StoredKey { purpose: purpose.clone(), version, wrapped: rand_bytes::<48>().to_vec(), created_at };
+    let key = |version, created_at| StoredKey {
+        purpose: purpose.clone(),
+        version,
+        wrapped: rand_bytes::<48>().to_vec(),
+        created_at,
+    };
     let v2 = key(2, now());
     let v1 = key(1, datetime!(2001-02-03 04:05:06.123456 UTC));
     let high = key(u32::MAX, now());
@@ -59,10 +64,15 @@ pub async fn fields(store: &dyn Store) {
     let a = field("a", 2);
     let b = field("b", 1);
     let c = field("c", 1);
-    must_write(store, &[Mutation::PutField(a.clone()), Mutation::PutField(c.clone()), Mutation::PutField(b.clone())]).await;
+    must_write(store, &[Mutation::PutField(a.clone()), Mutation::PutField(c.clone()), Mutation::PutField(b.clone())])
+        .await;
     let prefix = format!("f{run}_");
     let ours = |fields: Vec<FieldDef>| fields.into_iter().filter(|f| f.id.starts_with(&prefix)).collect::<Vec<_>>();
-    assert_eq!(ours(store.fields_list().await.unwrap()), vec![b.clone(), c.clone(), a.clone()], "fields by (position, id)");
+    assert_eq!(
+        ours(store.fields_list().await.unwrap()),
+        vec![b.clone(), c.clone(), a.clone()],
+        "fields by (position, id)"
+    );
 
     // Put is an upsert: every column changes, the field stays one row.
     let a2 = FieldDef {

@@ -92,7 +92,11 @@ pub async fn filters(store: &dyn Store) {
     assert_eq!(names(store, &q("name", Prefix, "ali")).await, some(&["alice", "Alicia"]));
     assert_eq!(names(store, &q("name", Prefix, "ALI")).await, some(&["alice", "Alicia"]));
     assert_eq!(names(store, &q("name", Contains, "OL")).await, some(&["carol_1", "carol%2", "carolX2"]));
-    assert_eq!(names(store, &q("name", Prefix, "")).await.len(), NAMES.iter().flatten().count(), "empty prefix: every present value");
+    assert_eq!(
+        names(store, &q("name", Prefix, "")).await.len(),
+        NAMES.iter().flatten().count(),
+        "empty prefix: every present value"
+    );
 
     // LIKE metacharacters and the escape character match literally.
     assert_eq!(names(store, &q("name", Prefix, "carol_")).await, some(&["carol_1"]), "prefix with _");
@@ -154,7 +158,9 @@ async fn walk(store: &dyn Store, mut query: CustomerQuery, page: u32) -> Vec<Uui
         assert!(rows.len() <= page as usize, "limit {page} exceeded: {}", rows.len());
         seen.extend(rows.iter().map(|r| r.id));
         match rows.last() {
-            Some(last) if rows.len() == page as usize => query.after = Some((sort_value(last, field.as_deref()), last.id)),
+            Some(last) if rows.len() == page as usize => {
+                query.after = Some((sort_value(last, field.as_deref()), last.id));
+            }
             _ => return seen,
         }
     }
@@ -191,6 +197,10 @@ pub async fn sort_and_pages(store: &dyn Store) {
     query.after = Some(("bob".into(), bob));
     let after: Vec<Option<String>> =
         store.customers_query(&query).await.unwrap().iter().map(|r| name_of(r).map(str::to_owned)).collect();
-    assert_eq!(after[..2], [Some("bob".to_owned()), Some("bob".to_owned())], "the rest of the tie, then larger: {after:?}");
+    assert_eq!(
+        after[..2],
+        [Some("bob".to_owned()), Some("bob".to_owned())],
+        "the rest of the tie, then larger: {after:?}"
+    );
     assert_eq!(after[2].as_deref(), Some("carol%2"), "then larger values: {after:?}");
 }

@@ -4,7 +4,9 @@
 use tutela_store::{AuditRecord, CustomerRow, Mutation, RoleRow, Store};
 use uuid::Uuid;
 
-use crate::support::{assert_conflict, assert_not_found, customer, must_write, new_user, now, rand_bytes, session, tag, user, write};
+use crate::support::{
+    assert_conflict, assert_not_found, customer, must_write, new_user, now, rand_bytes, session, tag, user, write,
+};
 
 fn audit_record(seq: i64) -> AuditRecord {
     AuditRecord {
@@ -57,7 +59,13 @@ pub async fn dropped_tx_writes_nothing(store: &dyn Store) {
 /// mutations land: not those before the failure, nor the failing one's first statements.
 pub async fn failed_write_writes_nothing(store: &dyn Store) {
     let u = new_user(store, "atomic").await;
-    let role = RoleRow { id: Uuid::new_v4(), name: format!("{}-atomic", tag()), description: String::new(), builtin: false, permissions: Vec::new() };
+    let role = RoleRow {
+        id: Uuid::new_v4(),
+        name: format!("{}-atomic", tag()),
+        description: String::new(),
+        builtin: false,
+        permissions: Vec::new(),
+    };
     let c = customer(&[("name", "Versioned")], 1);
     must_write(
         store,
@@ -93,7 +101,11 @@ pub async fn failed_write_writes_nothing(store: &dyn Store) {
     .await;
     assert_conflict(result, "a stale update after a good one");
     assert_not_found(
-        write(store, &[Mutation::PutMeta { key: key.clone(), value: vec![3] }, Mutation::DeleteRole { id: Uuid::new_v4() }]).await,
+        write(
+            store,
+            &[Mutation::PutMeta { key: key.clone(), value: vec![3] }, Mutation::DeleteRole { id: Uuid::new_v4() }],
+        )
+        .await,
         "deleting a missing role",
     );
 

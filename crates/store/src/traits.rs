@@ -30,7 +30,12 @@ pub trait Store: Send + Sync + 'static {
     async fn blind_lookup(&self, field_id: &str, hash: u32) -> StoreResult<Vec<Uuid>>;
     /// Records whose data key is wrapped under a key-encryption key older than `version`,
     /// in id order after `after`: the work list of a key rotation.
-    async fn customer_keys_below(&self, version: u32, after: Option<Uuid>, limit: u32) -> StoreResult<Vec<WrappedKeyRef>>;
+    async fn customer_keys_below(
+        &self,
+        version: u32,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<WrappedKeyRef>>;
     /// Key-encryption key versions in use, with how many records and users each wraps.
     async fn kek_usage(&self) -> StoreResult<Vec<(u32, u64)>>;
     async fn erasures_since(&self, after_seq: i64) -> StoreResult<Vec<ErasureRecord>>;

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, Method};
+use axum::http::{Method, header};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use base64::Engine as _;
 use tutela_core::policy::Principal;
@@ -26,7 +26,7 @@ pub fn cookie_name(state: &AppState) -> &'static str {
     if state.secure_cookies { SESSION_COOKIE } else { INSECURE_SESSION_COOKIE }
 }
 
-/// The one session cookie builder: HttpOnly, SameSite=Strict, Secure with the `__Host-` prefix.
+/// The one session cookie builder: `HttpOnly`, `SameSite=Strict`, `Secure` with the `__Host-` prefix.
 pub fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
     Cookie::build((cookie_name(state), value))
         .http_only(true)

@@ -62,7 +62,12 @@ fn tls_acceptor(files: &TlsFiles) -> Result<TlsAcceptor, ServeError> {
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight requests finish.
-pub async fn serve(listener: TcpListener, app: Router, config: ServeConfig, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    config: ServeConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
     let acceptor = config.tls.as_ref().map(tls_acceptor).transpose()?;
     let graceful = GracefulShutdown::new();
     let builder = auto::Builder::new(TokioExecutor::new());
@@ -80,33 +85,30 @@ pub async fn serve(listener: TcpListener, app: Router, config: ServeConfig, shut
         };
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(app.clone().layer(axum::Extension(ClientAddr(peer))));
-        match &acceptor {
-            Some(acceptor) => {
-                let acceptor = acceptor.clone();
-                let builder = builder.clone();
-                let watcher = graceful.watcher();
-                tokio::spawn(async move {
-                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
-                        Ok(Ok(tls)) => {
-                            let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
-                            if let Err(e) = watcher.watch(conn.into_owned()).await {
-                                tracing::debug!(peer = %peer, error = %e, "connection ended with an error");
-                            }
+        if let Some(acceptor) = &acceptor {
+            let acceptor = acceptor.clone();
+            let builder = builder.clone();
+            let watcher = graceful.watcher();
+            tokio::spawn(async move {
+                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
+                    Ok(Ok(tls)) => {
+                        let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
+                        if let Err(e) = watcher.watch(conn.into_owned()).await {
+                            tracing::debug!(peer = %peer, error = %e, "connection ended with an error");
                         }
-                        Ok(Err(e)) => tracing::debug!(peer = %peer, error = %e, "TLS handshake failed"),
-                        Err(_) => tracing::debug!(peer = %peer, "TLS handshake timed out"),
                     }
-                });
-            }
-            None => {
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
-                let fut = graceful.watch(conn);
-                tokio::spawn(async move {
-                    if let Err(e) = fut.await {
-                        tracing::debug!(peer = %peer, error = %e, "connection ended with an error");
-                    }
-                });
-            }
+                    Ok(Err(e)) => tracing::debug!(peer = %peer, error = %e, "TLS handshake failed"),
+                    Err(_) => tracing::debug!(peer = %peer, "TLS handshake timed out"),
+                }
+            });
+        } else {
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+            let fut = graceful.watch(conn);
+            tokio::spawn(async move {
+                if let Err(e) = fut.await {
+                    tracing::debug!(peer = %peer, error = %e, "connection ended with an error");
+                }
+            });
         }
     }
     drop(listener);

@@ -2,10 +2,10 @@
 
 use clap::Subcommand;
 
+use crate::Outcome;
 use crate::config::Config;
 use crate::open::open_tutela;
 use crate::progress::bar;
-use crate::Outcome;
 
 #[derive(Subcommand)]
 pub enum AuditCommand {
@@ -43,8 +43,13 @@ async fn verify(config: Config, json: bool) -> anyhow::Result<Outcome> {
     match report.problem {
         None => {
             if !json {
-                let head = report.head.map_or_else(|| "empty".to_owned(), |(seq, hash)| format!("head {seq} {}", hex_string(&hash)));
-                println!("audit log intact: {} events, {} signed checkpoints, {head}", report.events, report.checkpoints);
+                let head = report
+                    .head
+                    .map_or_else(|| "empty".to_owned(), |(seq, hash)| format!("head {seq} {}", hex_string(&hash)));
+                println!(
+                    "audit log intact: {} events, {} signed checkpoints, {head}",
+                    report.events, report.checkpoints
+                );
             }
             Ok(Outcome::Ok)
         }

@@ -6,9 +6,9 @@ use anyhow::Context as _;
 use secrecy::SecretString;
 use tutela_core::identity::NewUser;
 
+use crate::Outcome;
 use crate::config::Config;
 use crate::open::open_tutela;
-use crate::Outcome;
 
 #[derive(clap::Args)]
 pub struct InitArgs {

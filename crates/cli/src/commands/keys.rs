@@ -3,10 +3,10 @@
 use clap::Subcommand;
 
 use super::operator;
+use crate::Outcome;
 use crate::config::Config;
 use crate::open::open_tutela;
 use crate::progress::bar;
-use crate::Outcome;
 
 #[derive(Subcommand)]
 pub enum KeysCommand {
@@ -34,7 +34,8 @@ async fn status(tutela: &tutela_core::Tutela, json: bool) -> anyhow::Result<Outc
     let usage = tutela.store().kek_usage().await?;
     let current = tutela.keys().current_version();
     if json {
-        let versions: Vec<_> = usage.iter().map(|(v, n)| serde_json::json!({ "version": v, "wrapped_keys": n })).collect();
+        let versions: Vec<_> =
+            usage.iter().map(|(v, n)| serde_json::json!({ "version": v, "wrapped_keys": n })).collect();
         println!("{}", serde_json::json!({ "current_version": current, "versions": versions }));
     } else {
         println!("current key-encryption key: version {current}");
@@ -52,7 +53,11 @@ async fn rotate(tutela: &tutela_core::Tutela, resume: bool, json: bool) -> anyho
         progress.set_position(done);
     };
     let principal = operator();
-    let report = if resume { tutela.resume_rotation(&principal, update).await } else { tutela.rotate_keys(&principal, update).await };
+    let report = if resume {
+        tutela.resume_rotation(&principal, update).await
+    } else {
+        tutela.rotate_keys(&principal, update).await
+    };
     progress.finish_and_clear();
     let report = report?;
     if json {

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use secrecy::ExposeSecret;
-use tutela_web::{is_loopback, AppState, ServeConfig, TlsFiles};
+use tutela_web::{AppState, ServeConfig, TlsFiles, is_loopback};
 
+use crate::Outcome;
 use crate::config::Config;
 use crate::open::open_tutela;
-use crate::Outcome;
 
 #[derive(clap::Args)]
 pub struct ServeArgs {

@@ -70,6 +70,8 @@ mod tests {
     use super::*;
     use time::macros::datetime;
 
+    type Change = Box<dyn Fn(&mut AuditRecord)>;
+
     fn record() -> AuditRecord {
         AuditRecord {
             seq: 7,
@@ -91,7 +93,7 @@ mod tests {
     fn every_column_changes_the_encoding() {
         let mut base = Vec::new();
         encode_into(&record(), &mut base);
-        let variants: Vec<Box<dyn Fn(&mut AuditRecord)>> = vec![
+        let variants: Vec<Change> = vec![
             Box::new(|r| r.seq = 8),
             Box::new(|r| r.at += time::Duration::microseconds(1)),
             Box::new(|r| r.actor_id = None),

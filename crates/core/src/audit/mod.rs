@@ -6,12 +6,12 @@
 //! wrapped by the root key and never in the database in the clear. [`verify`] walks the
 //! chain and names the first bad event.
 
-pub mod canonical;
 mod access;
+pub mod canonical;
 mod event;
 mod verify;
 mod writer;
 
 pub use event::{AuditEvent, Outcome};
-pub use verify::{verify, VerifyProblem, VerifyReport};
+pub use verify::{VerifyProblem, VerifyReport, verify};
 pub use writer::{AuditLog, Signer};

@@ -45,13 +45,17 @@ impl fmt::Display for VerifyProblem {
             Self::Gap { expected, found } => {
                 write!(f, "event {expected} is missing or out of place: the next event found is {found}")
             }
-            Self::BadCheckpoint { seq } => write!(f, "the signed checkpoint at event {seq} does not verify"),
+            Self::BadCheckpoint { seq } => {
+                write!(f, "the signed checkpoint at event {seq} does not verify")
+            }
             Self::Truncated { last_present, checkpoint } => write!(
                 f,
                 "events {} to {checkpoint} have been deleted: a signed checkpoint vouches for them",
                 last_present + 1
             ),
-            Self::Unsigned { seq } => write!(f, "event {seq} is not covered by any signed checkpoint"),
+            Self::Unsigned { seq } => {
+                write!(f, "event {seq} is not covered by any signed checkpoint")
+            }
         }
     }
 }
@@ -67,9 +71,9 @@ pub struct VerifyReport {
 
 /// Verifies the whole log against the checkpoint public keys (by key version).
 /// `progress` is called with the number of events checked so far.
-pub async fn verify(
+pub async fn verify<S: std::hash::BuildHasher + Sync>(
     store: &dyn Store,
-    public_keys: &HashMap<u32, [u8; 32]>,
+    public_keys: &HashMap<u32, [u8; 32], S>,
     mut progress: impl FnMut(u64),
 ) -> CoreResult<VerifyReport> {
     let checkpoints: BTreeMap<i64, AuditCheckpoint> =
@@ -116,8 +120,14 @@ pub async fn verify(
     Ok(report)
 }
 
-fn checkpoint_holds(cp: &AuditCheckpoint, hash: &[u8; 32], public_keys: &HashMap<u32, [u8; 32]>) -> bool {
-    let Some(key) = public_keys.get(&cp.key_version) else { return false };
+fn checkpoint_holds<S: std::hash::BuildHasher>(
+    cp: &AuditCheckpoint,
+    hash: &[u8; 32],
+    public_keys: &HashMap<u32, [u8; 32], S>,
+) -> bool {
+    let Some(key) = public_keys.get(&cp.key_version) else {
+        return false;
+    };
     let message = canonical::checkpoint_message(cp.seq, &cp.hash, cp.at.unix_timestamp_nanos() / 1000);
     cp.hash == *hash && chain::verify_signature(key, &message, &cp.signature)
 }
@@ -126,11 +136,9 @@ fn checkpoint_holds(cp: &AuditCheckpoint, hash: &[u8; 32], public_keys: &HashMap
 /// beyond the last checkpoint were not written by Tutela's writer, which signs every commit.
 fn tail_problem(checkpoints: &BTreeMap<i64, AuditCheckpoint>, last_seq: i64) -> Option<VerifyProblem> {
     let newest = checkpoints.keys().next_back().copied().unwrap_or(0);
-    if newest > last_seq {
-        Some(VerifyProblem::Truncated { last_present: last_seq, checkpoint: newest })
-    } else if last_seq > newest {
-        Some(VerifyProblem::Unsigned { seq: newest + 1 })
-    } else {
-        None
+    match newest.cmp(&last_seq) {
+        std::cmp::Ordering::Greater => Some(VerifyProblem::Truncated { last_present: last_seq, checkpoint: newest }),
+        std::cmp::Ordering::Less => Some(VerifyProblem::Unsigned { seq: newest + 1 }),
+        std::cmp::Ordering::Equal => None,
     }
 }

@@ -5,8 +5,8 @@
 //! and commits once. Each caller is answered only after that commit, so an acknowledged
 //! change or read is always in the log, at the cost of one sync per batch, not per request.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -206,7 +206,9 @@ impl CoreError {
     /// A copy for fanning one failure out to several waiting callers.
     fn from_ref(e: &CoreError) -> CoreError {
         match e {
-            CoreError::Invalid { field, message } => CoreError::Invalid { field: field.clone(), message: message.clone() },
+            CoreError::Invalid { field, message } => {
+                CoreError::Invalid { field: field.clone(), message: message.clone() }
+            }
             CoreError::NotFound(what) => CoreError::NotFound(what),
             CoreError::Conflict(m) => CoreError::Conflict(m.clone()),
             CoreError::Unauthenticated(m) => CoreError::Unauthenticated(m.clone()),

@@ -60,12 +60,11 @@ impl Tutela {
             Ok(e) => self.store.user_by_email(&e).await?,
             Err(_) => None,
         };
-        let ok = match &user {
-            Some(u) => self.passwords.verify(password, &u.password_hash).await? && u.status == UserStatus::Active,
-            None => {
-                self.passwords.verify_dummy(password).await;
-                false
-            }
+        let ok = if let Some(u) = &user {
+            self.passwords.verify(password, &u.password_hash).await? && u.status == UserStatus::Active
+        } else {
+            self.passwords.verify_dummy(password).await;
+            false
         };
         let Some(user) = user.filter(|_| ok) else {
             let event = AuditEvent::anonymous(&claimed, "auth.login", source).outcome(Outcome::Failed);
@@ -112,7 +111,8 @@ impl Tutela {
             self.audit.commit(vec![Mutation::DeleteSession { token_hash: hash }], Vec::new()).await?;
             return Err(expired());
         }
-        let user = self.store.user_get(row.user_id).await?.filter(|u| u.status == UserStatus::Active).ok_or_else(expired)?;
+        let user =
+            self.store.user_get(row.user_id).await?.filter(|u| u.status == UserStatus::Active).ok_or_else(expired)?;
         // Recording activity once a minute is enough for a 30-minute idle timeout.
         if now - row.last_seen_at > time::Duration::minutes(1) {
             self.store.session_touch(&hash, now).await?;
@@ -151,7 +151,11 @@ impl Tutela {
 
     /// Completes enrolment with a first code; returns the signed-in session and one-time
     /// recovery codes (shown once, stored hashed).
-    pub async fn confirm_totp_enrolment(&self, pending_token: &str, code: &str) -> CoreResult<(SecretString, Vec<SecretString>)> {
+    pub async fn confirm_totp_enrolment(
+        &self,
+        pending_token: &str,
+        code: &str,
+    ) -> CoreResult<(SecretString, Vec<SecretString>)> {
         let (row, mut user) = self.live_session(pending_token).await?;
         if user.totp_enabled {
             return Err(CoreError::Conflict("a second factor is already enrolled".into()));
@@ -161,13 +165,17 @@ impl Tutela {
         user.totp_last_step = Some(step);
         user.updated_at = self.clock.now();
         let codes = token::recovery_codes(10);
-        let hashes = codes.iter().map(|c| token::hash_token(&token::normalise_recovery_code(c.expose_secret()))).collect();
+        let hashes =
+            codes.iter().map(|c| token::hash_token(&token::normalise_recovery_code(c.expose_secret()))).collect();
         let (session, mutation) = self.promote(&row);
         let mut event = AuditEvent::anonymous(&user.email, "auth.totp_enrolled", row.source.clone());
         event.actor_id = Some(user.id);
         let user_id = user.id;
         self.audit
-            .commit(vec![Mutation::UpdateUser(user), Mutation::InsertRecoveryCodes { user_id, hashes }, mutation], vec![event])
+            .commit(
+                vec![Mutation::UpdateUser(user), Mutation::InsertRecoveryCodes { user_id, hashes }, mutation],
+                vec![event],
+            )
             .await?;
         Ok((session, codes))
     }
@@ -185,7 +193,9 @@ impl Tutela {
             let step = match self.check_totp(&user, code).await {
                 Ok(step) => step,
                 Err(e) => {
-                    self.audit.record(event.outcome(Outcome::Failed).detail(serde_json::json!({ "factor": "totp" }))).await?;
+                    self.audit
+                        .record(event.outcome(Outcome::Failed).detail(serde_json::json!({ "factor": "totp" })))
+                        .await?;
                     return Err(e);
                 }
             };

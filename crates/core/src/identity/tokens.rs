@@ -8,7 +8,7 @@ use tutela_store::{ApiTokenRow, Mutation, UserStatus};
 use uuid::Uuid;
 
 use crate::audit::AuditEvent;
-use crate::policy::{parse_permissions, Credential, Permission, Principal};
+use crate::policy::{Credential, Permission, Principal, parse_permissions};
 use crate::{CoreError, CoreResult, Tutela};
 
 #[derive(Debug)]
@@ -105,9 +105,11 @@ impl Tutela {
             self.require(principal, Permission::UserManage, "token.revoke").await?;
         }
         let event = AuditEvent::by(principal, "token.revoke").detail(serde_json::json!({ "token": id }));
-        self.audit.commit(vec![Mutation::RevokeApiToken { id, at: self.clock.now() }], vec![event]).await.map_err(|e| match e {
-            CoreError::NotFound(_) => CoreError::NotFound("token"),
-            other => other,
+        self.audit.commit(vec![Mutation::RevokeApiToken { id, at: self.clock.now() }], vec![event]).await.map_err(|e| {
+            match e {
+                CoreError::NotFound(_) => CoreError::NotFound("token"),
+                other => other,
+            }
         })
     }
 
@@ -119,7 +121,8 @@ impl Tutela {
         if row.revoked_at.is_some() || row.expires_at.is_some_and(|e| now >= e) {
             return Err(invalid());
         }
-        let user = self.store.user_get(row.user_id).await?.filter(|u| u.status == UserStatus::Active).ok_or_else(invalid)?;
+        let user =
+            self.store.user_get(row.user_id).await?.filter(|u| u.status == UserStatus::Active).ok_or_else(invalid)?;
         let mut principal = self.principal_of(&user, Credential::ApiToken { token_id: row.id }, source).await?;
         let scopes = parse_permissions(&row.scopes).unwrap_or_default();
         principal.permissions.retain(|p| scopes.contains(p));

@@ -9,7 +9,7 @@ use tutela_store::{Mutation, RoleRow, UserRow, UserStatus};
 use uuid::Uuid;
 
 use crate::audit::AuditEvent;
-use crate::policy::{parse_permissions, Credential, Permission, Principal};
+use crate::policy::{Credential, Permission, Principal, parse_permissions};
 use crate::{CoreError, CoreResult, Tutela};
 
 const MIN_PASSWORD: usize = 12;
@@ -42,11 +42,7 @@ pub(crate) fn normalise_email(email: &str) -> CoreResult<String> {
         && email.matches('@').count() == 1
         && email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
         && !email.contains(char::is_whitespace);
-    if ok {
-        Ok(email)
-    } else {
-        Err(CoreError::invalid("email", "not an e-mail address"))
-    }
+    if ok { Ok(email) } else { Err(CoreError::invalid("email", "not an e-mail address")) }
 }
 
 /// NIST SP 800-63B: length, not composition rules; no periodic change.
@@ -141,7 +137,8 @@ impl Tutela {
         let user = self.store.user_get(user_id).await?.ok_or(CoreError::NotFound("user"))?;
         let resolved = self.resolve_roles(roles).await?;
         let names: Vec<String> = resolved.iter().map(|r| r.name.clone()).collect();
-        let event = AuditEvent::by(principal, "user.set_roles").detail(serde_json::json!({ "user": user_id, "roles": names }));
+        let event =
+            AuditEvent::by(principal, "user.set_roles").detail(serde_json::json!({ "user": user_id, "roles": names }));
         self.audit
             .commit(
                 vec![
@@ -161,8 +158,8 @@ impl Tutela {
         let mut user = self.store.user_get(user_id).await?.ok_or(CoreError::NotFound("user"))?;
         user.status = status;
         user.updated_at = self.clock.now();
-        let event =
-            AuditEvent::by(principal, "user.set_status").detail(serde_json::json!({ "user": user_id, "status": status.as_str() }));
+        let event = AuditEvent::by(principal, "user.set_status")
+            .detail(serde_json::json!({ "user": user_id, "status": status.as_str() }));
         self.audit.commit(vec![Mutation::UpdateUser(user), Mutation::DeleteUserSessions { user_id }], vec![event]).await
     }
 
@@ -186,7 +183,7 @@ impl Tutela {
             return Err(CoreError::Conflict(format!("{name} is a built-in role and cannot be changed")));
         }
         let role = RoleRow { name: name.to_owned(), builtin: false, ..role };
-        let event = AuditEvent::by(principal, "role.put").detail(&serde_json::json!({
+        let event = AuditEvent::by(principal, "role.put").detail(serde_json::json!({
             "role": role.id, "name": role.name, "permissions": role.permissions
         }));
         self.audit.commit(vec![Mutation::PutRole(role.clone())], vec![event]).await?;
@@ -194,7 +191,12 @@ impl Tutela {
     }
 
     /// The principal of a signed-in user: permissions are the union of the user's roles.
-    pub(crate) async fn principal_of(&self, user: &UserRow, credential: Credential, source: Option<String>) -> CoreResult<Principal> {
+    pub(crate) async fn principal_of(
+        &self,
+        user: &UserRow,
+        credential: Credential,
+        source: Option<String>,
+    ) -> CoreResult<Principal> {
         let mut permissions = BTreeSet::new();
         for role in self.store.user_roles(user.id).await? {
             // An unknown name in a stored role grants nothing rather than failing sign-in.

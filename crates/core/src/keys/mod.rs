@@ -45,7 +45,11 @@ pub struct OpenedKeys {
 
 impl Keys {
     /// Unwraps the stored keys with the root key, creating the hierarchy on first use.
-    pub async fn open(store: Arc<dyn Store>, provider: Arc<dyn RootKeyProvider>, clock: &dyn Clock) -> CoreResult<OpenedKeys> {
+    pub async fn open(
+        store: Arc<dyn Store>,
+        provider: Arc<dyn RootKeyProvider>,
+        clock: &dyn Clock,
+    ) -> CoreResult<OpenedKeys> {
         let mut stored = store.keys_list().await?;
         let created = stored.is_empty();
         if created {
@@ -53,7 +57,12 @@ impl Keys {
         }
         let keyring = unwrap_keyring(provider.as_ref(), &stored)?;
         let (signer, audit_public_keys) = unwrap_signers(provider.as_ref(), &stored)?;
-        Ok(OpenedKeys { keys: Keys { store, provider, keyring: RwLock::new(keyring) }, signer, audit_public_keys, created })
+        Ok(OpenedKeys {
+            keys: Keys { store, provider, keyring: RwLock::new(keyring) },
+            signer,
+            audit_public_keys,
+            created,
+        })
     }
 
     pub fn current_version(&self) -> u32 {
@@ -100,13 +109,22 @@ impl Keys {
     }
 }
 
-fn wrap_new(provider: &dyn RootKeyProvider, purpose: &str, version: u32, clock: &dyn Clock) -> CoreResult<(SecretKey, StoredKey)> {
+fn wrap_new(
+    provider: &dyn RootKeyProvider,
+    purpose: &str,
+    version: u32,
+    clock: &dyn Clock,
+) -> CoreResult<(SecretKey, StoredKey)> {
     let key = SecretKey::generate();
     let wrapped = provider.wrap(&root_wrap_aad(purpose, version), &key)?;
     Ok((key, StoredKey { purpose: purpose.to_owned(), version, wrapped, created_at: clock.now() }))
 }
 
-async fn create_hierarchy(store: &dyn Store, provider: &dyn RootKeyProvider, clock: &dyn Clock) -> CoreResult<Vec<StoredKey>> {
+async fn create_hierarchy(
+    store: &dyn Store,
+    provider: &dyn RootKeyProvider,
+    clock: &dyn Clock,
+) -> CoreResult<Vec<StoredKey>> {
     let mut stored = Vec::new();
     for purpose in [KEK, BLIND_INDEX, AUDIT_SIGNING] {
         stored.push(wrap_new(provider, purpose, 1, clock)?.1);
@@ -144,7 +162,10 @@ fn unwrap_keyring(provider: &dyn RootKeyProvider, stored: &[StoredKey]) -> CoreR
     Ok(Keyring::new(keks, blind)?)
 }
 
-fn unwrap_signers(provider: &dyn RootKeyProvider, stored: &[StoredKey]) -> CoreResult<(Signer, HashMap<u32, [u8; 32]>)> {
+fn unwrap_signers(
+    provider: &dyn RootKeyProvider,
+    stored: &[StoredKey],
+) -> CoreResult<(Signer, HashMap<u32, [u8; 32]>)> {
     let mut public = HashMap::new();
     let mut newest = None;
     for key in stored.iter().filter(|k| k.purpose == AUDIT_SIGNING) {

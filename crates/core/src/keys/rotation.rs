@@ -8,7 +8,7 @@ use serde::Serialize;
 use tutela_crypto::keyring::WrappedKey;
 use tutela_store::{KeyRewrap, Mutation, WrappedKeyRef};
 
-use super::{Keys, KEK};
+use super::{KEK, Keys};
 use crate::audit::{AuditEvent, AuditLog};
 use crate::clock::Clock;
 use crate::policy::{Permission, Principal};
@@ -38,7 +38,10 @@ impl Keys {
         audit
             .commit(
                 vec![Mutation::InsertKey(stored)],
-                vec![AuditEvent::by(principal, "keys.create").detail(serde_json::json!({ "purpose": KEK, "version": version }))],
+                vec![
+                    AuditEvent::by(principal, "keys.create")
+                        .detail(serde_json::json!({ "purpose": KEK, "version": version })),
+                ],
             )
             .await?;
         self.keyring.write().expect("keyring lock").add_kek(version, key)?;

@@ -47,7 +47,12 @@ pub struct Export {
 impl Tutela {
     /// Checks the permission, audits the export (which fields leave in plaintext, and why),
     /// and returns the export to be drained.
-    pub async fn begin_export(self: &Arc<Self>, principal: &Principal, format: ExportFormat, purpose: Option<&str>) -> CoreResult<Export> {
+    pub async fn begin_export(
+        self: &Arc<Self>,
+        principal: &Principal,
+        format: ExportFormat,
+        purpose: Option<&str>,
+    ) -> CoreResult<Export> {
         self.require(principal, Permission::CustomerExport, "customer.export").await?;
         let schema = self.schema().await?;
         let purpose = purpose.map(str::trim).filter(|p| !p.is_empty());
@@ -66,7 +71,17 @@ impl Tutela {
         }
         self.audit.record(event).await?;
         let columns = std::iter::once("id".to_owned()).chain(schema.fields().iter().map(|f| f.id.clone())).collect();
-        Ok(Export { tutela: self.clone(), schema, format, columns, revealed, after: None, header_written: false, finished: false, rows: 0 })
+        Ok(Export {
+            tutela: self.clone(),
+            schema,
+            format,
+            columns,
+            revealed,
+            after: None,
+            header_written: false,
+            finished: false,
+            rows: 0,
+        })
     }
 }
 
@@ -81,7 +96,12 @@ impl Export {
             write_csv_record(&mut out, &self.columns)?;
         }
         self.header_written = true;
-        let query = CustomerQuery { sort: SortKey::default(), after: self.after.map(|id| (String::new(), id)), limit: PAGE, ..Default::default() };
+        let query = CustomerQuery {
+            sort: SortKey::default(),
+            after: self.after.map(|id| (String::new(), id)),
+            limit: PAGE,
+            ..Default::default()
+        };
         let page = self.tutela.store.customers_query(&query).await?;
         self.after = page.last().map(|r| r.id);
         if page.len() < PAGE as usize {

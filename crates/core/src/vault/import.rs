@@ -68,7 +68,8 @@ impl Tutela {
         self.require(principal, Permission::CustomerImport, "customer.import").await?;
         let schema = self.schema().await?;
         let import_id = Uuid::now_v7();
-        let mut report = ImportReport { import_id, rows: 0, imported: 0, rejected: 0, errors: Vec::new(), refused: false };
+        let mut report =
+            ImportReport { import_id, rows: 0, imported: 0, rejected: 0, errors: Vec::new(), refused: false };
 
         let reader = open().map_err(import_error)?;
         let columns: BTreeMap<String, String> =
@@ -84,23 +85,31 @@ impl Tutela {
                     report.errors.push(e);
                 }
             }
-            if report.rows % 1024 == 0 {
-                progress(ImportProgress { pass: ImportPass::Validating, rows: report.rows, bytes_read: reader.bytes_read(), total_bytes: reader.total_bytes() });
+            if report.rows.is_multiple_of(1024) {
+                progress(ImportProgress {
+                    pass: ImportPass::Validating,
+                    rows: report.rows,
+                    bytes_read: reader.bytes_read(),
+                    total_bytes: reader.total_bytes(),
+                });
             }
         }
         if report.rejected > 0 && !options.skip_bad {
             report.refused = true;
-            let event = AuditEvent::by(principal, "customer.import").outcome(Outcome::Failed).detail(&summary(&report));
+            let event = AuditEvent::by(principal, "customer.import").outcome(Outcome::Failed).detail(summary(&report));
             self.audit.record(event).await?;
             return Ok(report);
         }
 
         let mut written: Vec<Uuid> = Vec::new();
-        if let Err(e) = self.write_pass(principal, &schema, &columns, &open, &bad_lines, &mut written, &mut report, &mut progress).await {
+        if let Err(e) = self
+            .write_pass(principal, &schema, &columns, &open, &bad_lines, &mut written, &mut report, &mut progress)
+            .await
+        {
             self.roll_back_import(principal, import_id, &written).await?;
             return Err(e);
         }
-        self.audit.record(AuditEvent::by(principal, "customer.import").detail(&summary(&report))).await?;
+        self.audit.record(AuditEvent::by(principal, "customer.import").detail(summary(&report))).await?;
         Ok(report)
     }
 
@@ -126,7 +135,8 @@ impl Tutela {
             if bad_lines.contains(&row.line) {
                 continue;
             }
-            let values = validate_row(schema, columns, &row).map_err(|e| CoreError::invalid(format!("line {}", e.line), e.message))?;
+            let values = validate_row(schema, columns, &row)
+                .map_err(|e| CoreError::invalid(format!("line {}", e.line), e.message))?;
             let record = SealedRecord::seal_new(&self.keys, schema, &values, self.clock.now())?;
             written.push(record.row.id);
             if batch.is_empty() {
@@ -137,18 +147,34 @@ impl Tutela {
             if batch.len() == BATCH {
                 self.commit_import_batch(principal, report.import_id, std::mem::take(&mut batch), lines).await?;
                 report.imported = written.len() as u64;
-                progress(ImportProgress { pass: ImportPass::Writing, rows: done, bytes_read: reader.bytes_read(), total_bytes: reader.total_bytes() });
+                progress(ImportProgress {
+                    pass: ImportPass::Writing,
+                    rows: done,
+                    bytes_read: reader.bytes_read(),
+                    total_bytes: reader.total_bytes(),
+                });
             }
         }
         if !batch.is_empty() {
             self.commit_import_batch(principal, report.import_id, batch, lines).await?;
         }
         report.imported = written.len() as u64;
-        progress(ImportProgress { pass: ImportPass::Writing, rows: done, bytes_read: reader.total_bytes(), total_bytes: reader.total_bytes() });
+        progress(ImportProgress {
+            pass: ImportPass::Writing,
+            rows: done,
+            bytes_read: reader.total_bytes(),
+            total_bytes: reader.total_bytes(),
+        });
         Ok(())
     }
 
-    async fn commit_import_batch(&self, principal: &Principal, import_id: Uuid, batch: Vec<Mutation>, lines: (u64, u64)) -> CoreResult<()> {
+    async fn commit_import_batch(
+        &self,
+        principal: &Principal,
+        import_id: Uuid,
+        batch: Vec<Mutation>,
+        lines: (u64, u64),
+    ) -> CoreResult<()> {
         let event = AuditEvent::by(principal, "customer.import_batch")
             .detail(serde_json::json!({ "import": import_id, "rows": batch.len(), "first_line": lines.0, "last_line": lines.1 }));
         self.audit.commit(batch, vec![event]).await
@@ -182,12 +208,17 @@ fn summary(r: &ImportReport) -> serde_json::Value {
     serde_json::json!({ "import": r.import_id, "rows": r.rows, "imported": r.imported, "rejected": r.rejected })
 }
 
+#[allow(clippy::needless_pass_by_value)] // used as a map_err function
 fn import_error(e: tutela_import::ImportError) -> CoreError {
     CoreError::invalid("file", e.to_string())
 }
 
 /// Validates one row against the schema; errors name the line and the source column.
-fn validate_row(schema: &Schema, columns: &BTreeMap<String, String>, row: &ImportRow) -> Result<BTreeMap<String, String>, RowError> {
+fn validate_row(
+    schema: &Schema,
+    columns: &BTreeMap<String, String>,
+    row: &ImportRow,
+) -> Result<BTreeMap<String, String>, RowError> {
     let values: BTreeMap<String, String> = row.values.iter().cloned().collect();
     schema.validate_new(&values).map_err(|e| match e {
         CoreError::Invalid { field, message } => RowError {

@@ -19,8 +19,8 @@ use crate::audit::{AuditEvent, Outcome};
 use crate::policy::{Permission, Principal};
 use crate::{CoreError, CoreResult, Tutela};
 
-pub use mask::mask;
 pub use export::{Export, ExportFormat, ExportReport};
+pub use mask::mask;
 pub use record::{Schema, SealedRecord};
 
 /// A customer as a caller may see it.
@@ -73,7 +73,11 @@ impl Tutela {
         Ok(Schema::new(self.store.fields_list().await?))
     }
 
-    pub async fn create_customer(&self, principal: &Principal, values: BTreeMap<String, String>) -> CoreResult<CustomerView> {
+    pub async fn create_customer(
+        &self,
+        principal: &Principal,
+        values: BTreeMap<String, String>,
+    ) -> CoreResult<CustomerView> {
         self.require(principal, Permission::CustomerWrite, "customer.create").await?;
         let schema = self.schema().await?;
         let values = schema.validate_new(&values)?;
@@ -117,12 +121,14 @@ impl Tutela {
         let schema = self.schema().await?;
         let mut denied = Vec::new();
         for field in fields {
-            let def = schema.get(field).ok_or_else(|| CoreError::invalid("fields", format!("unknown field {field:?}")))?;
+            let def =
+                schema.get(field).ok_or_else(|| CoreError::invalid("fields", format!("unknown field {field:?}")))?;
             if def.classification.is_sealed() && !principal.can_reveal(def.classification) {
                 denied.push(field.clone());
             }
         }
-        let event = AuditEvent::by(principal, "customer.reveal").customer(id).fields(fields.iter().cloned()).purpose(purpose);
+        let event =
+            AuditEvent::by(principal, "customer.reveal").customer(id).fields(fields.iter().cloned()).purpose(purpose);
         if !denied.is_empty() {
             self.audit.record(event.outcome(Outcome::Denied)).await?;
             return Err(CoreError::Forbidden(format!("your roles may not reveal: {}", denied.join(", "))));
@@ -181,7 +187,8 @@ impl Tutela {
             actor_id: principal.user_id,
             reason: reason.to_owned(),
         };
-        let event = AuditEvent::by(principal, "customer.erase").customer(id).detail(serde_json::json!({ "reason": reason }));
+        let event =
+            AuditEvent::by(principal, "customer.erase").customer(id).detail(serde_json::json!({ "reason": reason }));
         self.audit.commit(vec![Mutation::EraseCustomer(erasure)], vec![event]).await.map_err(|e| match e {
             CoreError::NotFound(_) => CoreError::NotFound("customer"),
             other => other,
@@ -225,15 +232,23 @@ impl Tutela {
 
     /// Exact-match search on a sealed, blind-indexed field (e-mail, phone, national ID), or
     /// on a plaintext field. Candidates from the truncated index are confirmed by decrypting.
-    pub async fn lookup_customers(&self, principal: &Principal, field: &str, value: &str) -> CoreResult<Vec<CustomerView>> {
+    pub async fn lookup_customers(
+        &self,
+        principal: &Principal,
+        field: &str,
+        value: &str,
+    ) -> CoreResult<Vec<CustomerView>> {
         self.require(principal, Permission::CustomerRead, "customer.lookup").await?;
         let schema = self.schema().await?;
         let def = schema.get(field).ok_or_else(|| CoreError::invalid("field", format!("unknown field {field:?}")))?;
         let rows = if def.classification.is_sealed() {
             self.blind_candidates(def, value).await?
         } else {
-            let filter = PlainFilter { field_id: field.to_owned(), op: FilterOp::Equals, value: value.trim().to_owned() };
-            self.store.customers_query(&CustomerQuery { filters: vec![filter], limit: MAX_PAGE, ..Default::default() }).await?
+            let filter =
+                PlainFilter { field_id: field.to_owned(), op: FilterOp::Equals, value: value.trim().to_owned() };
+            self.store
+                .customers_query(&CustomerQuery { filters: vec![filter], limit: MAX_PAGE, ..Default::default() })
+                .await?
         };
         let wanted = values::normalise_for_index(def.kind, value);
         let mut items = Vec::new();

@@ -8,7 +8,7 @@ use tutela_store::{BlindEntry, CustomerRow, FieldDef, Mutation};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use super::{mask, values, CustomerView, FieldValue};
+use super::{CustomerView, FieldValue, mask, values};
 use crate::keys::Keys;
 use crate::{CoreError, CoreResult};
 
@@ -66,13 +66,18 @@ impl Schema {
     }
 
     /// Validates changes; `None` or an empty value clears the field, except a required one.
-    pub fn validate_changes(&self, changes: &BTreeMap<String, Option<String>>) -> CoreResult<BTreeMap<String, Option<String>>> {
+    pub fn validate_changes(
+        &self,
+        changes: &BTreeMap<String, Option<String>>,
+    ) -> CoreResult<BTreeMap<String, Option<String>>> {
         let mut out = BTreeMap::new();
         for (id, value) in changes {
             let def = self.known(id)?;
             let value = value.as_deref().map(str::trim).filter(|v| !v.is_empty());
             match value {
-                None if def.required => return Err(CoreError::invalid(id, "required: it cannot be cleared")),
+                None if def.required => {
+                    return Err(CoreError::invalid(id, "required: it cannot be cleared"));
+                }
                 None => out.insert(id.clone(), None),
                 Some(v) => out.insert(id.clone(), Some(values::validate(id, def.kind, v)?)),
             };
@@ -89,7 +94,12 @@ pub struct SealedRecord {
 
 impl SealedRecord {
     /// A new record with a fresh data key; sealed fields encrypted, bound to (id, field).
-    pub fn seal_new(keys: &Keys, schema: &Schema, values: &BTreeMap<String, String>, now: OffsetDateTime) -> CoreResult<Self> {
+    pub fn seal_new(
+        keys: &Keys,
+        schema: &Schema,
+        values: &BTreeMap<String, String>,
+        now: OffsetDateTime,
+    ) -> CoreResult<Self> {
         let id = Uuid::now_v7();
         let (dek, wrapped) = keys.new_data_key(id.as_bytes());
         let mut record = Self {
@@ -113,9 +123,10 @@ impl SealedRecord {
 
     pub async fn open(keys: &Keys, row: CustomerRow) -> CoreResult<Self> {
         let wrapped = WrappedKey { kek_version: row.kek_version, bytes: row.wrapped_dek.clone() };
-        let dek = keys.data_key(row.id.as_bytes(), &wrapped).await.map_err(|e| {
-            CoreError::Internal(format!("customer {}: its data key does not open ({e})", row.id))
-        })?;
+        let dek = keys
+            .data_key(row.id.as_bytes(), &wrapped)
+            .await
+            .map_err(|e| CoreError::Internal(format!("customer {}: its data key does not open ({e})", row.id)))?;
         Ok(Self { row, dek })
     }
 
@@ -142,7 +153,9 @@ impl SealedRecord {
         if let Some(v) = self.row.plain.get(field) {
             return Ok(Some(v.clone()));
         }
-        let Some(ct) = self.row.sealed.get(field) else { return Ok(None) };
+        let Some(ct) = self.row.sealed.get(field) else {
+            return Ok(None);
+        };
         let bytes: Zeroizing<Vec<u8>> = self
             .dek
             .open_field(self.row.id.as_bytes(), field, ct)
@@ -200,14 +213,16 @@ impl SealedRecord {
     fn blind_entries(&self, keys: &Keys, schema: &Schema) -> CoreResult<Vec<BlindEntry>> {
         let mut entries = Vec::new();
         for field in self.row.sealed.keys() {
-            let Some(def) = schema.get(field) else { continue };
+            let Some(def) = schema.get(field) else {
+                continue;
+            };
             if !def.kind.has_blind_index() {
                 continue;
             }
-            if let Some(value) = self.plaintext(field)? {
-                if let Some(normalised) = values::normalise_for_index(def.kind, &value) {
-                    entries.push(BlindEntry { field_id: field.clone(), hash: keys.blind_index(field, &normalised) });
-                }
+            if let Some(value) = self.plaintext(field)?
+                && let Some(normalised) = values::normalise_for_index(def.kind, &value)
+            {
+                entries.push(BlindEntry { field_id: field.clone(), hash: keys.blind_index(field, &normalised) });
             }
         }
         Ok(entries)
@@ -226,5 +241,9 @@ impl SealedRecord {
 
 fn display(def: &FieldDef, value: &str) -> FieldValue {
     let sealed = def.classification.is_sealed();
-    FieldValue { id: def.id.clone(), value: if sealed { mask(def.kind, value) } else { value.to_owned() }, masked: sealed }
+    FieldValue {
+        id: def.id.clone(),
+        value: if sealed { mask(def.kind, value) } else { value.to_owned() },
+        masked: sealed,
+    }
 }

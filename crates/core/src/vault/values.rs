@@ -82,10 +82,12 @@ pub fn normalise_for_index(kind: FieldKind, value: &str) -> Option<String> {
 pub fn normalise_phone(value: &str) -> String {
     let compact: String = value.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.' | '\u{3000}')).collect();
     for prefix in ["+86", "0086", "86"] {
-        if let Some(rest) = compact.strip_prefix(prefix) {
-            if rest.len() == 11 && rest.starts_with('1') && rest.chars().all(|c| c.is_ascii_digit()) {
-                return rest.to_owned();
-            }
+        if let Some(rest) = compact.strip_prefix(prefix)
+            && rest.len() == 11
+            && rest.starts_with('1')
+            && rest.chars().all(|c| c.is_ascii_digit())
+        {
+            return rest.to_owned();
         }
     }
     compact
@@ -131,7 +133,10 @@ mod tests {
         assert!(!valid_resident_id("110105194912310021"));
         assert!(valid_resident_id("110105491231002"));
         assert!(!valid_resident_id("11010519491231002"));
-        assert_eq!(validate("national_id", FieldKind::NationalId, " 11010519491231002x ").unwrap(), "11010519491231002X");
+        assert_eq!(
+            validate("national_id", FieldKind::NationalId, " 11010519491231002x ").unwrap(),
+            "11010519491231002X"
+        );
     }
 
     #[test]

@@ -37,10 +37,7 @@ impl KeyFileProvider {
     pub fn open_or_create(path: &Path) -> Result<Self, CryptoError> {
         create_parent_dir(path).map_err(|source| key_file_error(path, source))?;
         match create_key_file(path) {
-            Ok(root) => Ok(Self {
-                path: path.to_owned(),
-                root,
-            }),
+            Ok(root) => Ok(Self { path: path.to_owned(), root }),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Self::open(path),
             Err(source) => Err(key_file_error(path, source)),
         }
@@ -54,32 +51,19 @@ impl KeyFileProvider {
     pub fn open(path: &Path) -> Result<Self, CryptoError> {
         let mut file = File::open(path).map_err(|source| key_file_error(path, source))?;
         // Check the opened file itself (fstat), not the path, so the file checked is the file read.
-        let metadata = file
-            .metadata()
-            .map_err(|source| key_file_error(path, source))?;
+        let metadata = file.metadata().map_err(|source| key_file_error(path, source))?;
         if !metadata.is_file() {
-            return Err(key_file_error(
-                path,
-                io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"),
-            ));
+            return Err(key_file_error(path, io::Error::new(io::ErrorKind::InvalidInput, "not a regular file")));
         }
         let mode = metadata.permissions().mode() & 0o7777;
         if mode & GROUP_OTHER_BITS != 0 {
-            return Err(CryptoError::KeyFilePermissions {
-                path: path.to_owned(),
-                mode,
-            });
+            return Err(CryptoError::KeyFilePermissions { path: path.to_owned(), mode });
         }
         let root = read_key(&mut file).map_err(|e| match e {
             ReadKeyError::Io(source) => key_file_error(path, source),
-            ReadKeyError::WrongLength => {
-                CryptoError::InvalidKeyMaterial("the key file must hold exactly 32 bytes")
-            }
+            ReadKeyError::WrongLength => CryptoError::InvalidKeyMaterial("the key file must hold exactly 32 bytes"),
         })?;
-        Ok(Self {
-            path: path.to_owned(),
-            root,
-        })
+        Ok(Self { path: path.to_owned(), root })
     }
 
     /// The path of the key file.
@@ -104,25 +88,19 @@ impl RootKeyProvider for KeyFileProvider {
 
 impl fmt::Debug for KeyFileProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyFileProvider")
-            .field("path", &self.path)
-            .finish_non_exhaustive()
+        f.debug_struct("KeyFileProvider").field("path", &self.path).finish_non_exhaustive()
     }
 }
 
 fn key_file_error(path: &Path, source: io::Error) -> CryptoError {
-    CryptoError::KeyFile {
-        path: path.to_owned(),
-        source,
-    }
+    CryptoError::KeyFile { path: path.to_owned(), source }
 }
 
 fn create_parent_dir(path: &Path) -> io::Result<()> {
     match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => DirBuilder::new()
-            .recursive(true)
-            .mode(DIR_MODE)
-            .create(parent),
+        Some(parent) if !parent.as_os_str().is_empty() => {
+            DirBuilder::new().recursive(true).mode(DIR_MODE).create(parent)
+        }
         _ => Ok(()),
     }
 }
@@ -130,11 +108,7 @@ fn create_parent_dir(path: &Path) -> io::Result<()> {
 /// Creates the file exclusively, writes a fresh key and makes both durable. On a write
 /// failure the half-written file is removed, so a later start does not find a short key.
 fn create_key_file(path: &Path) -> io::Result<SecretKey> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(FILE_MODE)
-        .open(path)?;
+    let mut file = OpenOptions::new().write(true).create_new(true).mode(FILE_MODE).open(path)?;
     let root = SecretKey::generate();
     if let Err(e) = file.write_all(root.expose()).and_then(|()| file.sync_all()) {
         drop(file);
@@ -207,20 +181,14 @@ mod tests {
         let again = KeyFileProvider::open_or_create(&path).unwrap();
         assert_eq!(again.unwrap(&aad, &wrapped).unwrap().expose(), key.expose());
         let opened = KeyFileProvider::open(&path).unwrap();
-        assert_eq!(
-            opened.unwrap(&aad, &wrapped).unwrap().expose(),
-            key.expose()
-        );
+        assert_eq!(opened.unwrap(&aad, &wrapped).unwrap().expose(), key.expose());
     }
 
     #[test]
     fn open_never_creates() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("missing.key");
-        assert!(matches!(
-            KeyFileProvider::open(&path),
-            Err(CryptoError::KeyFile { .. })
-        ));
+        assert!(matches!(KeyFileProvider::open(&path), Err(CryptoError::KeyFile { .. })));
         assert!(!path.exists());
     }
 
@@ -230,20 +198,14 @@ mod tests {
         let path = dir.path().join("root.key");
         KeyFileProvider::open_or_create(&path).unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-        for result in [
-            KeyFileProvider::open(&path),
-            KeyFileProvider::open_or_create(&path),
-        ] {
+        for result in [KeyFileProvider::open(&path), KeyFileProvider::open_or_create(&path)] {
             match result {
                 Err(CryptoError::KeyFilePermissions { mode, .. }) => assert_eq!(mode, 0o644),
                 other => panic!("expected KeyFilePermissions, got {other:?}"),
             }
         }
         fs::set_permissions(&path, fs::Permissions::from_mode(0o620)).unwrap();
-        assert!(matches!(
-            KeyFileProvider::open(&path),
-            Err(CryptoError::KeyFilePermissions { .. })
-        ));
+        assert!(matches!(KeyFileProvider::open(&path), Err(CryptoError::KeyFilePermissions { .. })));
         fs::set_permissions(&path, fs::Permissions::from_mode(0o400)).unwrap();
         assert!(KeyFileProvider::open(&path).is_ok());
     }
@@ -255,10 +217,7 @@ mod tests {
             let path = dir.path().join(format!("k{len}"));
             fs::write(&path, vec![1u8; len]).unwrap();
             fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
-            assert!(matches!(
-                KeyFileProvider::open(&path),
-                Err(CryptoError::InvalidKeyMaterial(_))
-            ));
+            assert!(matches!(KeyFileProvider::open(&path), Err(CryptoError::InvalidKeyMaterial(_))));
         }
     }
 
@@ -266,10 +225,7 @@ mod tests {
     fn refuses_a_directory() {
         let dir = tempfile::tempdir().unwrap();
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).unwrap();
-        assert!(matches!(
-            KeyFileProvider::open(dir.path()),
-            Err(CryptoError::KeyFile { .. })
-        ));
+        assert!(matches!(KeyFileProvider::open(dir.path()), Err(CryptoError::KeyFile { .. })));
     }
 
     #[test]
@@ -279,14 +235,8 @@ mod tests {
         let b = KeyFileProvider::open_or_create(&dir.path().join("b")).unwrap();
         let aad = root_wrap_aad("kek", 1);
         let wrapped = a.wrap(&aad, &SecretKey::generate()).unwrap();
-        assert!(matches!(
-            b.unwrap(&aad, &wrapped),
-            Err(CryptoError::WrongRootKey)
-        ));
-        assert!(matches!(
-            a.unwrap(&root_wrap_aad("kek", 2), &wrapped),
-            Err(CryptoError::WrongRootKey)
-        ));
+        assert!(matches!(b.unwrap(&aad, &wrapped), Err(CryptoError::WrongRootKey)));
+        assert!(matches!(a.unwrap(&root_wrap_aad("kek", 2), &wrapped), Err(CryptoError::WrongRootKey)));
     }
 
     #[test]

@@ -40,13 +40,7 @@ impl PassphraseProvider {
     /// This takes a noticeable fraction of a second on purpose; from async code, call it on a
     /// blocking thread.
     pub fn derive(passphrase: &SecretString, salt: &[u8]) -> Result<Self, CryptoError> {
-        Self::with_params(
-            passphrase,
-            salt,
-            DEFAULT_MEMORY_KIB,
-            DEFAULT_ITERATIONS,
-            DEFAULT_PARALLELISM,
-        )
+        Self::with_params(passphrase, salt, DEFAULT_MEMORY_KIB, DEFAULT_ITERATIONS, DEFAULT_PARALLELISM)
     }
 
     /// Derives the root key with explicit Argon2id cost (memory in KiB, passes, lanes) — for
@@ -63,9 +57,7 @@ impl PassphraseProvider {
             return Err(CryptoError::InvalidKeyMaterial("the passphrase is empty"));
         }
         if salt.len() < SALT_LEN {
-            return Err(CryptoError::InvalidKeyMaterial(
-                "the salt must be at least 16 bytes",
-            ));
+            return Err(CryptoError::InvalidKeyMaterial("the salt must be at least 16 bytes"));
         }
         let params = Params::new(memory_kib, iterations, parallelism, Some(KEY_LEN))
             .map_err(|e| CryptoError::InvalidParameters(format!("Argon2id: {e}")))?;
@@ -74,12 +66,7 @@ impl PassphraseProvider {
             kdf.hash_password_into(passphrase, salt, out)
                 .map_err(|e| CryptoError::InvalidParameters(format!("Argon2id: {e}")))
         })?;
-        Ok(Self {
-            root,
-            memory_kib,
-            iterations,
-            parallelism,
-        })
+        Ok(Self { root, memory_kib, iterations, parallelism })
     }
 
     /// A fresh random salt for a new installation.
@@ -90,10 +77,7 @@ impl PassphraseProvider {
 
 impl RootKeyProvider for PassphraseProvider {
     fn describe(&self) -> String {
-        format!(
-            "passphrase (Argon2id m={} KiB, t={}, p={})",
-            self.memory_kib, self.iterations, self.parallelism
-        )
+        format!("passphrase (Argon2id m={} KiB, t={}, p={})", self.memory_kib, self.iterations, self.parallelism)
     }
 
     fn wrap(&self, aad: &[u8], key: &SecretKey) -> Result<Vec<u8>, CryptoError> {
@@ -129,14 +113,8 @@ mod tests {
         let salt = PassphraseProvider::new_salt();
         let key = SecretKey::generate();
         let aad = root_wrap_aad("kek", 1);
-        let wrapped = derive("correct horse", &salt)
-            .unwrap()
-            .wrap(&aad, &key)
-            .unwrap();
-        let unwrapped = derive("correct horse", &salt)
-            .unwrap()
-            .unwrap(&aad, &wrapped)
-            .unwrap();
+        let wrapped = derive("correct horse", &salt).unwrap().wrap(&aad, &key).unwrap();
+        let unwrapped = derive("correct horse", &salt).unwrap().unwrap(&aad, &wrapped).unwrap();
         assert_eq!(unwrapped.expose(), key.expose());
     }
 
@@ -144,41 +122,23 @@ mod tests {
     fn wrong_passphrase_is_wrong_root_key() {
         let salt = PassphraseProvider::new_salt();
         let aad = root_wrap_aad("kek", 1);
-        let wrapped = derive("correct horse", &salt)
-            .unwrap()
-            .wrap(&aad, &SecretKey::generate())
-            .unwrap();
+        let wrapped = derive("correct horse", &salt).unwrap().wrap(&aad, &SecretKey::generate()).unwrap();
         let wrong = derive("battery staple", &salt).unwrap();
-        assert!(matches!(
-            wrong.unwrap(&aad, &wrapped),
-            Err(CryptoError::WrongRootKey)
-        ));
+        assert!(matches!(wrong.unwrap(&aad, &wrapped), Err(CryptoError::WrongRootKey)));
     }
 
     #[test]
     fn other_salt_is_wrong_root_key() {
         let aad = root_wrap_aad("kek", 1);
-        let wrapped = derive("pw", &[1; 16])
-            .unwrap()
-            .wrap(&aad, &SecretKey::generate())
-            .unwrap();
+        let wrapped = derive("pw", &[1; 16]).unwrap().wrap(&aad, &SecretKey::generate()).unwrap();
         let other = derive("pw", &[2; 16]).unwrap();
-        assert!(matches!(
-            other.unwrap(&aad, &wrapped),
-            Err(CryptoError::WrongRootKey)
-        ));
+        assert!(matches!(other.unwrap(&aad, &wrapped), Err(CryptoError::WrongRootKey)));
     }
 
     #[test]
     fn refuses_empty_passphrase_short_salt_and_bad_params() {
-        assert!(matches!(
-            derive("", &[0; 16]),
-            Err(CryptoError::InvalidKeyMaterial(_))
-        ));
-        assert!(matches!(
-            derive("pw", &[0; 15]),
-            Err(CryptoError::InvalidKeyMaterial(_))
-        ));
+        assert!(matches!(derive("", &[0; 16]), Err(CryptoError::InvalidKeyMaterial(_))));
+        assert!(matches!(derive("pw", &[0; 15]), Err(CryptoError::InvalidKeyMaterial(_))));
         let bad = PassphraseProvider::with_params(&SecretString::from("pw"), &[0; 16], 64, 0, 1);
         assert!(matches!(bad, Err(CryptoError::InvalidParameters(_))));
     }
@@ -186,10 +146,7 @@ mod tests {
     #[test]
     fn describe_and_debug_show_parameters_only() {
         let provider = derive("hunter2", &[0; 16]).unwrap();
-        assert_eq!(
-            provider.describe(),
-            "passphrase (Argon2id m=64 KiB, t=1, p=1)"
-        );
+        assert_eq!(provider.describe(), "passphrase (Argon2id m=64 KiB, t=1, p=1)");
         assert!(!format!("{provider:?}").contains("hunter2"));
     }
 
@@ -197,9 +154,6 @@ mod tests {
     fn default_parameters_are_accepted() {
         // One real derivation at full cost, to prove the defaults are valid parameters.
         let provider = PassphraseProvider::derive(&SecretString::from("pw"), &[0; 16]).unwrap();
-        assert_eq!(
-            provider.describe(),
-            "passphrase (Argon2id m=65536 KiB, t=3, p=1)"
-        );
+        assert_eq!(provider.describe(), "passphrase (Argon2id m=65536 KiB, t=3, p=1)");
     }
 }

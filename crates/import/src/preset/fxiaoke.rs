@@ -27,20 +27,12 @@
 use super::PresetSource::{Column, Joined};
 use super::{BANK_ACCOUNT, NATIONAL_ID, PresetField, PresetTable};
 
-const PHONE: PresetField = PresetField {
-    field: "phone",
-    sources: &[Column(&["电话", "电话1", "Phone", "Tel"])],
-};
+const PHONE: PresetField = PresetField { field: "phone", sources: &[Column(&["电话", "电话1", "Phone", "Tel"])] };
 
-const EMAIL: PresetField = PresetField {
-    field: "email",
-    sources: &[Column(&["邮箱", "电子邮箱", "Email", "E-mail"])],
-};
+const EMAIL: PresetField =
+    PresetField { field: "email", sources: &[Column(&["邮箱", "电子邮箱", "Email", "E-mail"])] };
 
-const REMARKS: PresetField = PresetField {
-    field: "notes",
-    sources: &[Column(&["备注", "Remarks", "Remark"])],
-};
+const REMARKS: PresetField = PresetField { field: "notes", sources: &[Column(&["备注", "Remarks", "Remark"])] };
 
 const PROVINCE: &[&str] = &["省", "省份", "Province"];
 
@@ -48,23 +40,13 @@ const ADDRESS: PresetField = PresetField {
     field: "address",
     sources: &[
         Joined {
-            parts: &[
-                &["省", "省份"],
-                &["市", "城市"],
-                &["区", "区县"],
-                &["详细地址"],
-            ],
+            parts: &[&["省", "省份"], &["市", "城市"], &["区", "区县"], &["详细地址"]],
             separator: "",
             drop_repeated_parts: true,
         },
         Column(&["地址"]),
         Joined {
-            parts: &[
-                &["Province"],
-                &["City"],
-                &["District"],
-                &["Detailed Address"],
-            ],
+            parts: &[&["Province"], &["City"], &["District"], &["Detailed Address"]],
             separator: " ",
             drop_repeated_parts: true,
         },
@@ -74,25 +56,13 @@ const ADDRESS: PresetField = PresetField {
 
 pub(super) const CUSTOMERS: PresetTable = PresetTable {
     fields: &[
-        PresetField {
-            field: "name",
-            sources: &[Column(&["客户名称", "Customer Name"])],
-        },
-        PresetField {
-            field: "company",
-            sources: &[Column(&["客户名称", "Customer Name"])],
-        },
+        PresetField { field: "name", sources: &[Column(&["客户名称", "Customer Name"])] },
+        PresetField { field: "company", sources: &[Column(&["客户名称", "Customer Name"])] },
         PHONE,
         EMAIL,
         ADDRESS,
-        PresetField {
-            field: "region",
-            sources: &[Column(PROVINCE)],
-        },
-        PresetField {
-            field: "source",
-            sources: &[Column(&["来源", "客户来源", "Source"])],
-        },
+        PresetField { field: "region", sources: &[Column(PROVINCE)] },
+        PresetField { field: "source", sources: &[Column(&["来源", "客户来源", "Source"])] },
         REMARKS,
         NATIONAL_ID,
         BANK_ACCOUNT,
@@ -115,27 +85,18 @@ pub(super) const CUSTOMERS: PresetTable = PresetTable {
 
 pub(super) const CONTACTS: PresetTable = PresetTable {
     fields: &[
+        PresetField { field: "name", sources: &[Column(&["姓名", "联系人姓名", "Name", "Contact Name"])] },
         PresetField {
-            field: "name",
-            sources: &[Column(&["姓名", "联系人姓名", "Name", "Contact Name"])],
+            field: "company", sources: &[Column(&["客户名称", "公司", "公司名称", "Customer Name"])]
         },
-        PresetField {
-            field: "company",
-            sources: &[Column(&["客户名称", "公司", "公司名称", "Customer Name"])],
-        },
-        PresetField {
-            field: "title",
-            sources: &[Column(&["职务", "职位", "Position", "Job Title"])],
-        },
+        PresetField { field: "title", sources: &[Column(&["职务", "职位", "Position", "Job Title"])] },
         PHONE,
         PresetField {
-            field: "mobile",
-            sources: &[Column(&["手机", "手机1", "手机号", "手机号码", "Mobile"])],
+            field: "mobile", sources: &[Column(&["手机", "手机1", "手机号", "手机号码", "Mobile"])]
         },
         EMAIL,
         PresetField {
-            field: "birth_date",
-            sources: &[Column(&["生日", "出生日期", "Birthday", "Date of Birth"])],
+            field: "birth_date", sources: &[Column(&["生日", "出生日期", "Birthday", "Date of Birth"])]
         },
         ADDRESS,
         REMARKS,

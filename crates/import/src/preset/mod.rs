@@ -42,13 +42,7 @@ const MIN_MATCHING_COLUMNS: usize = 2;
 impl Preset {
     /// Every preset, in menu order.
     pub fn all() -> &'static [Preset] {
-        &[
-            Self::ZohoContacts,
-            Self::ZohoAccounts,
-            Self::ZohoLeads,
-            Self::FxiaokeCustomers,
-            Self::FxiaokeContacts,
-        ]
+        &[Self::ZohoContacts, Self::ZohoAccounts, Self::ZohoLeads, Self::FxiaokeCustomers, Self::FxiaokeContacts]
     }
 
     /// Stable id for the CLI, the API and saved settings.
@@ -65,10 +59,7 @@ impl Preset {
     /// The preset with this id (ASCII case-insensitive).
     pub fn from_id(s: &str) -> Option<Preset> {
         let s = s.trim();
-        Self::all()
-            .iter()
-            .copied()
-            .find(|p| p.id().eq_ignore_ascii_case(s))
+        Self::all().iter().copied().find(|p| p.id().eq_ignore_ascii_case(s))
     }
 
     /// Name shown in the English interface.
@@ -98,12 +89,7 @@ impl Preset {
     /// Fields whose columns are absent are left out instead of failing,
     /// because exports contain only the columns the user chose.
     pub fn mapping(&self) -> ColumnMapping {
-        self.table()
-            .fields
-            .iter()
-            .fold(ColumnMapping::new(), |mapping, field| {
-                mapping.with_rule(field.to_rule())
-            })
+        self.table().fields.iter().fold(ColumnMapping::new(), |mapping, field| mapping.with_rule(field.to_rule()))
     }
 
     fn table(self) -> &'static PresetTable {
@@ -143,10 +129,7 @@ impl FromStr for Preset {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::from_id(s).ok_or_else(|| {
             let ids: Vec<&str> = Self::all().iter().map(Preset::id).collect();
-            crate::ImportError::Mapping(format!(
-                "unknown preset \"{s}\"; use one of: {}",
-                ids.join(", ")
-            ))
+            crate::ImportError::Mapping(format!("unknown preset \"{s}\"; use one of: {}", ids.join(", ")))
         })
     }
 }
@@ -156,19 +139,12 @@ impl FromStr for Preset {
 /// equally well: guessing between those would route data into wrong fields,
 /// so the user is asked to choose.
 pub fn detect_preset(headers: &[String]) -> Option<Preset> {
-    let columns: HashSet<String> = headers
-        .iter()
-        .map(|h| normalize_header(h))
-        .filter(|h| !h.is_empty())
-        .collect();
+    let columns: HashSet<String> = headers.iter().map(|h| normalize_header(h)).filter(|h| !h.is_empty()).collect();
     let mut scores: Vec<(Preset, usize)> = Preset::all()
         .iter()
         .map(|&preset| {
             let known = preset.known_headers();
-            (
-                preset,
-                columns.iter().filter(|c| known.contains(*c)).count(),
-            )
+            (preset, columns.iter().filter(|c| known.contains(*c)).count())
         })
         .collect();
     scores.sort_by_key(|&(_, score)| std::cmp::Reverse(score));
@@ -198,11 +174,7 @@ enum PresetSource {
     /// One column, as header variants.
     Column(&'static [&'static str]),
     /// Several columns joined; each part is a column as header variants.
-    Joined {
-        parts: &'static [&'static [&'static str]],
-        separator: &'static str,
-        drop_repeated_parts: bool,
-    },
+    Joined { parts: &'static [&'static [&'static str]], separator: &'static str, drop_repeated_parts: bool },
 }
 
 impl PresetField {
@@ -224,26 +196,16 @@ impl PresetSource {
     }
 
     fn headers(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.parts()
-            .iter()
-            .flat_map(|variants| variants.iter().copied())
+        self.parts().iter().flat_map(|variants| variants.iter().copied())
     }
 
     fn to_source(&self) -> Source {
         let (separator, drop_repeated_parts) = match self {
             Self::Column(_) => ("", false),
-            Self::Joined {
-                separator,
-                drop_repeated_parts,
-                ..
-            } => (*separator, *drop_repeated_parts),
+            Self::Joined { separator, drop_repeated_parts, .. } => (*separator, *drop_repeated_parts),
         };
         Source {
-            parts: self
-                .parts()
-                .iter()
-                .map(|variants| variants.iter().map(|v| (*v).to_owned()).collect())
-                .collect(),
+            parts: self.parts().iter().map(|variants| variants.iter().map(|v| (*v).to_owned()).collect()).collect(),
             separator: separator.to_owned(),
             drop_repeated_parts,
         }
@@ -254,22 +216,12 @@ impl PresetSource {
 /// documents and bank details; mapped wherever a preset applies.
 const NATIONAL_ID: PresetField = PresetField {
     field: "national_id",
-    sources: &[PresetSource::Column(&[
-        "身份证号",
-        "身份证号码",
-        "证件号码",
-        "证件号",
-    ])],
+    sources: &[PresetSource::Column(&["身份证号", "身份证号码", "证件号码", "证件号"])],
 };
 
 const BANK_ACCOUNT: PresetField = PresetField {
     field: "bank_account",
-    sources: &[PresetSource::Column(&[
-        "银行账号",
-        "开户账号",
-        "银行卡号",
-        "银行账户",
-    ])],
+    sources: &[PresetSource::Column(&["银行账号", "开户账号", "银行卡号", "银行账户"])],
 };
 
 #[cfg(test)]
@@ -309,18 +261,14 @@ mod tests {
             let mapping = preset.mapping();
             let fields: Vec<&str> = mapping.fields().collect();
             assert!(fields.contains(&"name"), "{preset}");
-            assert!(
-                fields.iter().all(|f| SCHEMA.contains(f)),
-                "{preset}: {fields:?}"
-            );
+            assert!(fields.iter().all(|f| SCHEMA.contains(f)), "{preset}: {fields:?}");
         }
     }
 
     #[test]
     fn no_variant_is_listed_twice_for_different_fields_of_one_preset() {
         for preset in Preset::all() {
-            let mut seen: std::collections::HashMap<String, &str> =
-                std::collections::HashMap::new();
+            let mut seen: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
             for field in preset.table().fields {
                 for header in field.sources.iter().flat_map(PresetSource::headers) {
                     let previous = seen.insert(normalize_header(header), field.field);
@@ -343,11 +291,7 @@ mod tests {
                 let mut seen = HashSet::new();
                 for source in field.sources {
                     let mine: HashSet<String> = source.headers().map(normalize_header).collect();
-                    assert!(
-                        seen.is_disjoint(&mine),
-                        "{preset}: {} sources overlap",
-                        field.field
-                    );
+                    assert!(seen.is_disjoint(&mine), "{preset}: {} sources overlap", field.field);
                     seen.extend(mine);
                 }
             }
@@ -358,7 +302,6 @@ mod tests {
     /// also its company; a state is part of the address and the region).
     fn is_shared(a: &str, b: &str) -> bool {
         let pair = [a, b];
-        pair.contains(&"name") && pair.contains(&"company")
-            || pair.contains(&"address") && pair.contains(&"region")
+        pair.contains(&"name") && pair.contains(&"company") || pair.contains(&"address") && pair.contains(&"region")
     }
 }

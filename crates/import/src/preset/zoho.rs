@@ -34,85 +34,42 @@ use super::{BANK_ACCOUNT, NATIONAL_ID, PresetField, PresetTable};
 const PERSON_NAME: PresetField = PresetField {
     field: "name",
     sources: &[
-        Joined {
-            parts: &[&["First Name"], &["Last Name"]],
-            separator: " ",
-            drop_repeated_parts: false,
-        },
-        Joined {
-            parts: &[&["姓"], &["名"]],
-            separator: "",
-            drop_repeated_parts: false,
-        },
+        Joined { parts: &[&["First Name"], &["Last Name"]], separator: " ", drop_repeated_parts: false },
+        Joined { parts: &[&["姓"], &["名"]], separator: "", drop_repeated_parts: false },
         Column(&["Full Name", "姓名"]),
     ],
 };
 
-const TITLE: PresetField = PresetField {
-    field: "title",
-    sources: &[Column(&["Title", "Designation", "职位", "职务", "头衔"])],
-};
+const TITLE: PresetField =
+    PresetField { field: "title", sources: &[Column(&["Title", "Designation", "职位", "职务", "头衔"])] };
 
 const EMAIL: PresetField = PresetField {
     field: "email",
-    sources: &[Column(&[
-        "Email",
-        "E-mail",
-        "Email Address",
-        "邮箱",
-        "电子邮件",
-        "电子邮箱",
-    ])],
+    sources: &[Column(&["Email", "E-mail", "Email Address", "邮箱", "电子邮件", "电子邮箱"])],
 };
 
-const PHONE: PresetField = PresetField {
-    field: "phone",
-    sources: &[Column(&["Phone", "电话"])],
-};
+const PHONE: PresetField = PresetField { field: "phone", sources: &[Column(&["Phone", "电话"])] };
 
-const MOBILE: PresetField = PresetField {
-    field: "mobile",
-    sources: &[Column(&["Mobile", "手机"])],
-};
+const MOBILE: PresetField = PresetField { field: "mobile", sources: &[Column(&["Mobile", "手机"])] };
 
-const LEAD_SOURCE: PresetField = PresetField {
-    field: "source",
-    sources: &[Column(&["Lead Source", "线索来源"])],
-};
+const LEAD_SOURCE: PresetField = PresetField { field: "source", sources: &[Column(&["Lead Source", "线索来源"])] };
 
-const DESCRIPTION: PresetField = PresetField {
-    field: "notes",
-    sources: &[Column(&["Description", "描述"])],
-};
+const DESCRIPTION: PresetField = PresetField { field: "notes", sources: &[Column(&["Description", "描述"])] };
 
-const ANNUAL_REVENUE: PresetField = PresetField {
-    field: "annual_revenue",
-    sources: &[Column(&["Annual Revenue", "年收入"])],
-};
+const ANNUAL_REVENUE: PresetField =
+    PresetField { field: "annual_revenue", sources: &[Column(&["Annual Revenue", "年收入"])] };
 
-const MAILING_STATE: &[&str] = &[
-    "Mailing State",
-    "邮寄省份",
-    "邮寄省/州",
-    "邮寄州/省",
-    "邮寄州",
-];
+const MAILING_STATE: &[&str] = &["Mailing State", "邮寄省份", "邮寄省/州", "邮寄州/省", "邮寄州"];
 
 pub(super) const CONTACTS: PresetTable = PresetTable {
     fields: &[
         PERSON_NAME,
-        PresetField {
-            field: "company",
-            sources: &[Column(&["Account Name", "客户名称"])],
-        },
+        PresetField { field: "company", sources: &[Column(&["Account Name", "客户名称"])] },
         TITLE,
         EMAIL,
         PHONE,
         MOBILE,
-        PresetField {
-            field: "birth_date",
-            sources: &[Column(&["Date of Birth", "出生日期", "生日"])],
-        },
+        PresetField { field: "birth_date", sources: &[Column(&["Date of Birth", "出生日期", "生日"])] },
         PresetField {
             field: "address",
             sources: &[
@@ -128,20 +85,13 @@ pub(super) const CONTACTS: PresetTable = PresetTable {
                     drop_repeated_parts: false,
                 },
                 Joined {
-                    parts: &[
-                        &["邮寄省份", "邮寄省/州", "邮寄州/省", "邮寄州"],
-                        &["邮寄城市"],
-                        &["邮寄街道"],
-                    ],
+                    parts: &[&["邮寄省份", "邮寄省/州", "邮寄州/省", "邮寄州"], &["邮寄城市"], &["邮寄街道"]],
                     separator: "",
                     drop_repeated_parts: true,
                 },
             ],
         },
-        PresetField {
-            field: "region",
-            sources: &[Column(MAILING_STATE)],
-        },
+        PresetField { field: "region", sources: &[Column(MAILING_STATE)] },
         LEAD_SOURCE,
         DESCRIPTION,
         NATIONAL_ID,
@@ -161,24 +111,12 @@ pub(super) const CONTACTS: PresetTable = PresetTable {
     ],
 };
 
-const BILLING_STATE: &[&str] = &[
-    "Billing State",
-    "账单省份",
-    "账单省/州",
-    "开票省份",
-    "开票省/州",
-];
+const BILLING_STATE: &[&str] = &["Billing State", "账单省份", "账单省/州", "开票省份", "开票省/州"];
 
 pub(super) const ACCOUNTS: PresetTable = PresetTable {
     fields: &[
-        PresetField {
-            field: "name",
-            sources: &[Column(&["Account Name", "客户名称"])],
-        },
-        PresetField {
-            field: "company",
-            sources: &[Column(&["Account Name", "客户名称"])],
-        },
+        PresetField { field: "name", sources: &[Column(&["Account Name", "客户名称"])] },
+        PresetField { field: "company", sources: &[Column(&["Account Name", "客户名称"])] },
         PHONE,
         PresetField {
             field: "address",
@@ -205,10 +143,7 @@ pub(super) const ACCOUNTS: PresetTable = PresetTable {
                 },
             ],
         },
-        PresetField {
-            field: "region",
-            sources: &[Column(BILLING_STATE)],
-        },
+        PresetField { field: "region", sources: &[Column(BILLING_STATE)] },
         ANNUAL_REVENUE,
         DESCRIPTION,
         NATIONAL_ID,
@@ -237,10 +172,7 @@ const STATE: &[&str] = &["State", "省份", "省/州", "州/省"];
 pub(super) const LEADS: PresetTable = PresetTable {
     fields: &[
         PERSON_NAME,
-        PresetField {
-            field: "company",
-            sources: &[Column(&["Company", "公司", "公司名称"])],
-        },
+        PresetField { field: "company", sources: &[Column(&["Company", "公司", "公司名称"])] },
         TITLE,
         EMAIL,
         PHONE,
@@ -249,13 +181,7 @@ pub(super) const LEADS: PresetTable = PresetTable {
             field: "address",
             sources: &[
                 Joined {
-                    parts: &[
-                        &["Street"],
-                        &["City"],
-                        &["State"],
-                        &["Zip Code", "Zip"],
-                        &["Country"],
-                    ],
+                    parts: &[&["Street"], &["City"], &["State"], &["Zip Code", "Zip"], &["Country"]],
                     separator: ", ",
                     drop_repeated_parts: false,
                 },
@@ -266,22 +192,12 @@ pub(super) const LEADS: PresetTable = PresetTable {
                 },
             ],
         },
-        PresetField {
-            field: "region",
-            sources: &[Column(STATE)],
-        },
+        PresetField { field: "region", sources: &[Column(STATE)] },
         ANNUAL_REVENUE,
         LEAD_SOURCE,
         DESCRIPTION,
         NATIONAL_ID,
         BANK_ACCOUNT,
     ],
-    signature: &[
-        "Lead Owner",
-        "线索所有者",
-        "Lead Status",
-        "线索状态",
-        "No. of Employees",
-        "员工数",
-    ],
+    signature: &["Lead Owner", "线索所有者", "Lead Status", "线索状态", "No. of Employees", "员工数"],
 };

@@ -21,11 +21,7 @@ pub fn write_file(name: &str, bytes: &[u8]) -> TempFile {
     TempFile { _dir: dir, path }
 }
 
-pub fn open(
-    file: &TempFile,
-    encoding: Encoding,
-    mapping: &ColumnMapping,
-) -> Result<ImportReader, ImportError> {
+pub fn open(file: &TempFile, encoding: Encoding, mapping: &ColumnMapping) -> Result<ImportReader, ImportError> {
     ImportReader::open(&file.path, None, encoding, mapping)
 }
 
@@ -46,8 +42,5 @@ pub fn gb18030(text: &str) -> Vec<u8> {
 }
 
 pub fn pairs(row: &ImportRow) -> Vec<(&str, &str)> {
-    row.values
-        .iter()
-        .map(|(f, v)| (f.as_str(), v.as_str()))
-        .collect()
+    row.values.iter().map(|(f, v)| (f.as_str(), v.as_str())).collect()
 }

@@ -8,7 +8,9 @@ mod mutation;
 mod schema;
 
 pub use audit::{AuditCheckpoint, AuditFilter, AuditRecord};
-pub use customer::{BlindEntry, CustomerQuery, CustomerRow, ErasureRecord, FilterOp, KeyRewrap, PlainFilter, SortKey, WrappedKeyRef};
+pub use customer::{
+    BlindEntry, CustomerQuery, CustomerRow, ErasureRecord, FilterOp, KeyRewrap, PlainFilter, SortKey, WrappedKeyRef,
+};
 pub use identity::{ApiTokenRow, RoleRow, SessionRow, UserRow, UserStatus};
 pub use keys::StoredKey;
 pub use mutation::Mutation;
@@ -16,7 +18,5 @@ pub use schema::{Classification, FieldDef, FieldKind, UnknownValue};
 
 /// Parses a stored enum value, naming the column on failure.
 pub fn parse_stored<T: std::str::FromStr>(column: &str, value: &str) -> Result<T, crate::StoreError> {
-    value
-        .parse()
-        .map_err(|_| crate::StoreError::Corrupt(format!("{column}: unknown value {value:?}")))
+    value.parse().map_err(|_| crate::StoreError::Corrupt(format!("{column}: unknown value {value:?}")))
 }

@@ -9,15 +9,26 @@ use super::{
 /// audit records that describe it. One enum keeps the set of writes visible in one place.
 #[derive(Debug, Clone)]
 pub enum Mutation {
-    PutMeta { key: String, value: Vec<u8> },
+    PutMeta {
+        key: String,
+        value: Vec<u8>,
+    },
     InsertKey(StoredKey),
 
     PutField(FieldDef),
-    DeleteField { id: String },
+    DeleteField {
+        id: String,
+    },
 
-    InsertCustomer { row: CustomerRow, blind: Vec<BlindEntry> },
+    InsertCustomer {
+        row: CustomerRow,
+        blind: Vec<BlindEntry>,
+    },
     /// Fails with `Conflict` unless the stored version is `row.version - 1`.
-    UpdateCustomer { row: CustomerRow, blind: Vec<BlindEntry> },
+    UpdateCustomer {
+        row: CustomerRow,
+        blind: Vec<BlindEntry>,
+    },
     /// Removes the record with its data key and blind index; appends the erasure to the ledger.
     EraseCustomer(ErasureRecord),
     /// Skipped (not an error) for a record changed or erased since the rewrap was computed.
@@ -28,22 +39,47 @@ pub enum Mutation {
     RewrapUserKey(KeyRewrap),
     /// Records an accepted TOTP time step; fails with `Conflict` unless the stored step is
     /// older, so that two requests racing with one code cannot both succeed.
-    AdvanceTotpStep { user_id: Uuid, step: i64 },
-    SetUserRoles { user_id: Uuid, role_ids: Vec<Uuid> },
-    InsertRecoveryCodes { user_id: Uuid, hashes: Vec<[u8; 32]> },
+    AdvanceTotpStep {
+        user_id: Uuid,
+        step: i64,
+    },
+    SetUserRoles {
+        user_id: Uuid,
+        role_ids: Vec<Uuid>,
+    },
+    InsertRecoveryCodes {
+        user_id: Uuid,
+        hashes: Vec<[u8; 32]>,
+    },
     /// Fails with `NotFound` unless an unused code with this hash exists for the user.
-    UseRecoveryCode { user_id: Uuid, hash: [u8; 32], at: OffsetDateTime },
+    UseRecoveryCode {
+        user_id: Uuid,
+        hash: [u8; 32],
+        at: OffsetDateTime,
+    },
 
     PutRole(RoleRow),
-    DeleteRole { id: Uuid },
+    DeleteRole {
+        id: Uuid,
+    },
 
     InsertSession(SessionRow),
     /// Marks the second factor as done and replaces the token (a new session id after
     /// each privilege change defeats session fixation).
-    PromoteSession { old_hash: [u8; 32], new: SessionRow },
-    DeleteSession { token_hash: [u8; 32] },
-    DeleteUserSessions { user_id: Uuid },
+    PromoteSession {
+        old_hash: [u8; 32],
+        new: SessionRow,
+    },
+    DeleteSession {
+        token_hash: [u8; 32],
+    },
+    DeleteUserSessions {
+        user_id: Uuid,
+    },
 
     InsertApiToken(ApiTokenRow),
-    RevokeApiToken { id: Uuid, at: OffsetDateTime },
+    RevokeApiToken {
+        id: Uuid,
+        at: OffsetDateTime,
+    },
 }

@@ -1,7 +1,7 @@
 //! The audit log: search and verification.
 
-use axum::extract::State;
 use axum::Json;
+use axum::extract::State;
 use axum_extra::extract::Query;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;

@@ -1,9 +1,9 @@
 //! Sign-in with a second factor, first-administrator setup, and the caller's own API tokens.
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode};
 use axum::Extension;
 use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum_extra::extract::CookieJar;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -13,7 +13,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::auth::{check_fetch_site, csrf_token, removal_cookie, session_cookie, Authenticated, ClientAddr, SessionToken};
+use crate::auth::{
+    Authenticated, ClientAddr, SessionToken, check_fetch_site, csrf_token, removal_cookie, session_cookie,
+};
 use crate::json::ApiJson;
 use crate::{ApiError, AppState};
 
@@ -74,7 +76,10 @@ pub struct EnrolResponse {
 
 /// Step 2a: start TOTP enrolment (first sign-in only).
 #[utoipa::path(post, path = "/api/v1/auth/totp/enrol", tag = "auth", responses((status = 200, body = EnrolResponse)))]
-async fn enrol(State(state): State<AppState>, SessionToken(token): SessionToken) -> Result<Json<EnrolResponse>, ApiError> {
+async fn enrol(
+    State(state): State<AppState>,
+    SessionToken(token): SessionToken,
+) -> Result<Json<EnrolResponse>, ApiError> {
     let e = state.tutela.begin_totp_enrolment(&token).await?;
     Ok(Json(EnrolResponse {
         secret: e.secret_base32.expose_secret().to_owned(),
@@ -132,7 +137,11 @@ async fn second_factor(
 
 /// Sign out: the session ends on the server.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
-async fn logout(State(state): State<AppState>, SessionToken(token): SessionToken, jar: CookieJar) -> Result<(CookieJar, StatusCode), ApiError> {
+async fn logout(
+    State(state): State<AppState>,
+    SessionToken(token): SessionToken,
+    jar: CookieJar,
+) -> Result<(CookieJar, StatusCode), ApiError> {
     state.tutela.logout(&token).await?;
     Ok((jar.add(removal_cookie(&state)), StatusCode::NO_CONTENT))
 }
@@ -147,7 +156,11 @@ pub struct WhoAmI {
 /// The caller and its effective permissions.
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", responses((status = 200, body = WhoAmI)))]
 async fn whoami(Authenticated(p): Authenticated) -> Json<WhoAmI> {
-    Json(WhoAmI { user_id: p.user_id, email: p.label, permissions: p.permissions.iter().map(|x| x.as_str().to_owned()).collect() })
+    Json(WhoAmI {
+        user_id: p.user_id,
+        email: p.label,
+        permissions: p.permissions.iter().map(|x| x.as_str().to_owned()).collect(),
+    })
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -164,8 +177,12 @@ pub struct SetupRequest {
 /// Create the first administrator with the one-time setup token.
 #[utoipa::path(post, path = "/api/v1/setup", tag = "auth", request_body = SetupRequest,
     responses((status = 201, body = super::users::UserDto), (status = 401, body = crate::error::Problem)))]
-async fn setup(State(state): State<AppState>, ApiJson(body): ApiJson<SetupRequest>) -> Result<(StatusCode, Json<super::users::UserDto>), ApiError> {
-    let admin = NewUser { email: body.email, display_name: body.display_name, password: body.password, roles: Vec::new() };
+async fn setup(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SetupRequest>,
+) -> Result<(StatusCode, Json<super::users::UserDto>), ApiError> {
+    let admin =
+        NewUser { email: body.email, display_name: body.display_name, password: body.password, roles: Vec::new() };
     let user = state.tutela.complete_setup(&body.token, admin).await?;
     Ok((StatusCode::CREATED, Json(user.into())))
 }
@@ -200,7 +217,10 @@ pub struct TokenDto {
 
 /// The caller's API tokens (never the secrets).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", responses((status = 200, body = Vec<TokenDto>)))]
-async fn list_tokens(State(state): State<AppState>, Authenticated(p): Authenticated) -> Result<Json<Vec<TokenDto>>, ApiError> {
+async fn list_tokens(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+) -> Result<Json<Vec<TokenDto>>, ApiError> {
     let fmt = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
     let tokens = state.tutela.api_tokens(&p).await?;
     Ok(Json(
@@ -228,13 +248,20 @@ async fn create_token(
 ) -> Result<(StatusCode, Json<NewTokenResponse>), ApiError> {
     let valid = body.valid_days.map(|d| time::Duration::days(i64::from(d)));
     let t = state.tutela.create_api_token(&p, &body.name, &body.scopes, valid).await?;
-    Ok((StatusCode::CREATED, Json(NewTokenResponse { id: t.id, token: t.token.expose_secret().to_owned(), scopes: t.scopes })))
+    Ok((
+        StatusCode::CREATED,
+        Json(NewTokenResponse { id: t.id, token: t.token.expose_secret().to_owned(), scopes: t.scopes }),
+    ))
 }
 
 /// Revoke an API token.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = crate::error::Problem)))]
-async fn revoke_token(State(state): State<AppState>, Authenticated(p): Authenticated, Path(id): Path<Uuid>) -> Result<StatusCode, ApiError> {
+async fn revoke_token(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
     state.tutela.revoke_api_token(&p, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

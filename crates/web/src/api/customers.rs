@@ -1,8 +1,8 @@
 //! Customer records.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use axum_extra::extract::Query;
 use serde::Deserialize;
 use tutela_core::vault::ListRequest;
@@ -12,7 +12,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::types::{CustomerChanges, CustomerDto, CustomerPageDto, LookupRequest, NewCustomer, RevealRequest, RevealResponse};
+use super::types::{
+    CustomerChanges, CustomerDto, CustomerPageDto, LookupRequest, NewCustomer, RevealRequest, RevealResponse,
+};
 use crate::auth::Authenticated;
 use crate::json::ApiJson;
 use crate::{ApiError, AppState};
@@ -49,7 +51,9 @@ fn parse_filter(raw: &str) -> Result<PlainFilter, ApiError> {
         "eq" => FilterOp::Equals,
         "prefix" => FilterOp::Prefix,
         "contains" => FilterOp::Contains,
-        other => return Err(ApiError::invalid("filter", format!("unknown operator {other:?}; use eq, prefix or contains"))),
+        other => {
+            return Err(ApiError::invalid("filter", format!("unknown operator {other:?}; use eq, prefix or contains")));
+        }
     };
     Ok(PlainFilter { field_id: field.to_owned(), op, value: value.to_owned() })
 }
@@ -65,10 +69,17 @@ async fn list(
     let descending = match params.order.as_deref() {
         None | Some("asc") => false,
         Some("desc") => true,
-        Some(other) => return Err(ApiError::invalid("order", format!("{other:?}: use asc or desc"))),
+        Some(other) => {
+            return Err(ApiError::invalid("order", format!("{other:?}: use asc or desc")));
+        }
     };
     let filters = params.filter.iter().map(|f| parse_filter(f)).collect::<Result<_, _>>()?;
-    let request = ListRequest { filters, sort: SortKey { field_id: params.sort, descending }, cursor: params.cursor, limit: params.limit };
+    let request = ListRequest {
+        filters,
+        sort: SortKey { field_id: params.sort, descending },
+        cursor: params.cursor,
+        limit: params.limit,
+    };
     let page = state.tutela.list_customers(&p, request).await?;
     Ok(Json(CustomerPageDto { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor }))
 }

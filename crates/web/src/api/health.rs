@@ -1,9 +1,9 @@
 //! Liveness and readiness, unauthenticated and free of data.
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use axum::Router;
 
 use crate::AppState;
 

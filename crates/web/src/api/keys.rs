@@ -1,7 +1,7 @@
 //! The key hierarchy: versions in use, and online rotation.
 
-use axum::extract::State;
 use axum::Json;
+use axum::extract::State;
 use serde::Serialize;
 use tutela_core::policy::Permission;
 use utoipa::ToSchema;
@@ -30,7 +30,10 @@ pub struct KeyStatusDto {
 
 /// Key-encryption key versions and how many data keys each wraps.
 #[utoipa::path(get, path = "/api/v1/keys", tag = "keys", responses((status = 200, body = KeyStatusDto)))]
-async fn status(State(state): State<AppState>, Authenticated(p): Authenticated) -> Result<Json<KeyStatusDto>, ApiError> {
+async fn status(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+) -> Result<Json<KeyStatusDto>, ApiError> {
     state.tutela.require(&p, Permission::KeyManage, "keys.status").await?;
     let usage = state.tutela.store().kek_usage().await.map_err(tutela_core::CoreError::from)?;
     let versions = state
@@ -54,5 +57,9 @@ pub struct RotationDto {
 #[utoipa::path(post, path = "/api/v1/keys/rotate", tag = "keys", responses((status = 200, body = RotationDto)))]
 async fn rotate(State(state): State<AppState>, Authenticated(p): Authenticated) -> Result<Json<RotationDto>, ApiError> {
     let r = state.tutela.rotate_keys(&p, |_, _| {}).await?;
-    Ok(Json(RotationDto { version: r.version, customers_rewrapped: r.customers_rewrapped, users_rewrapped: r.users_rewrapped }))
+    Ok(Json(RotationDto {
+        version: r.version,
+        customers_rewrapped: r.customers_rewrapped,
+        users_rewrapped: r.users_rewrapped,
+    }))
 }

@@ -1,8 +1,8 @@
 //! The customer schema.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use tutela_store::FieldDef;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -30,7 +30,10 @@ fn to_dto(f: FieldDef) -> FieldDto {
 
 /// The customer schema. Any signed-in user may read it: it describes, it holds no data.
 #[utoipa::path(get, path = "/api/v1/schema/fields", tag = "schema", responses((status = 200, body = Vec<FieldDto>)))]
-async fn list(State(state): State<AppState>, Authenticated(_caller): Authenticated) -> Result<Json<Vec<FieldDto>>, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    Authenticated(_caller): Authenticated,
+) -> Result<Json<Vec<FieldDto>>, ApiError> {
     Ok(Json(state.tutela.fields().await?.into_iter().map(to_dto).collect()))
 }
 
@@ -64,7 +67,11 @@ async fn put(
 /// Remove a field from the schema.
 #[utoipa::path(delete, path = "/api/v1/schema/fields/{id}", tag = "schema", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = crate::error::Problem)))]
-async fn delete(State(state): State<AppState>, Authenticated(p): Authenticated, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+async fn delete(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     state.tutela.delete_field(&p, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

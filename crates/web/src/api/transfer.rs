@@ -1,15 +1,15 @@
 //! Bulk import and export of customers.
 
+use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use axum_extra::extract::Query;
 use serde::{Deserialize, Serialize};
-use tutela_core::vault::import::{ImportOptions, ImportReport};
 use tutela_core::policy::Permission;
 use tutela_core::vault::ExportFormat;
+use tutela_core::vault::import::{ImportOptions, ImportReport};
 use tutela_import::{ColumnMapping, Encoding, FileFormat, ImportReader, Preset};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -71,21 +71,27 @@ impl From<ImportReport> for ImportReportDto {
             imported: r.imported,
             rejected: r.rejected,
             refused: r.refused,
-            errors: r.errors.into_iter().map(|e| RowErrorDto { line: e.line, column: e.column, message: e.message }).collect(),
+            errors: r
+                .errors
+                .into_iter()
+                .map(|e| RowErrorDto { line: e.line, column: e.column, message: e.message })
+                .collect(),
         }
     }
 }
 
 /// Builds the column mapping from a preset and explicit pairs. With `auto`, the header row
 /// of the file decides.
-pub fn mapping_for(preset: Option<&str>, pairs: &[String], headers: impl FnOnce() -> Option<Vec<String>>) -> Result<ColumnMapping, ApiError> {
+pub fn mapping_for(
+    preset: Option<&str>,
+    pairs: &[String],
+    headers: impl FnOnce() -> Option<Vec<String>>,
+) -> Result<ColumnMapping, ApiError> {
     let base = match preset {
         None => None,
-        Some("auto") => Some(
-            headers()
-                .and_then(|h| tutela_import::detect_preset(&h))
-                .ok_or_else(|| ApiError::invalid("preset", "no preset matches this file's header row; name one or map the columns"))?,
-        ),
+        Some("auto") => Some(headers().and_then(|h| tutela_import::detect_preset(&h)).ok_or_else(|| {
+            ApiError::invalid("preset", "no preset matches this file's header row; name one or map the columns")
+        })?),
         Some(id) => Some(Preset::from_id(id).ok_or_else(|| {
             let ids: Vec<_> = Preset::all().iter().map(Preset::id).collect();
             ApiError::invalid("preset", format!("unknown preset {id:?}; use auto or one of {}", ids.join(", ")))
@@ -116,11 +122,19 @@ async fn import(
     if body.is_empty() {
         return Err(ApiError::invalid("body", "send the file as the request body"));
     }
-    let format = FileFormat::detect(None, &body[..body.len().min(8)]).map_err(|e| ApiError::invalid("body", e.to_string()))?;
-    let encoding: Encoding = params.encoding.as_deref().unwrap_or("auto").parse().map_err(|e: tutela_import::ImportError| ApiError::invalid("encoding", e.to_string()))?;
+    let format =
+        FileFormat::detect(None, &body[..body.len().min(8)]).map_err(|e| ApiError::invalid("body", e.to_string()))?;
+    let encoding: Encoding = params
+        .encoding
+        .as_deref()
+        .unwrap_or("auto")
+        .parse()
+        .map_err(|e: tutela_import::ImportError| ApiError::invalid("encoding", e.to_string()))?;
     let bytes = body.to_vec();
     let header_probe = || {
-        ImportReader::from_bytes(bytes.clone(), format, encoding, &ColumnMapping::new()).ok().map(|r| r.headers().to_vec())
+        ImportReader::from_bytes(bytes.clone(), format, encoding, &ColumnMapping::new())
+            .ok()
+            .map(|r| r.headers().to_vec())
     };
     let mapping = mapping_for(params.preset.as_deref(), &params.map, header_probe)?;
     let open = || ImportReader::from_bytes(bytes.clone(), format, encoding, &mapping);
@@ -141,11 +155,17 @@ pub struct ExportParams {
 /// Export every customer, streamed, as the caller may see them.
 #[utoipa::path(get, path = "/api/v1/customers/export", tag = "customers", params(ExportParams),
     responses((status = 200, description = "CSV or JSON lines", content_type = "text/csv"), (status = 403, body = crate::error::Problem)))]
-async fn export(State(state): State<AppState>, Authenticated(p): Authenticated, Query(params): Query<ExportParams>) -> Result<Response, ApiError> {
+async fn export(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+    Query(params): Query<ExportParams>,
+) -> Result<Response, ApiError> {
     let (format, content_type, extension) = match params.format.as_deref() {
         None | Some("csv") => (ExportFormat::Csv, "text/csv; charset=utf-8", "csv"),
         Some("jsonl") => (ExportFormat::JsonLines, "application/jsonl; charset=utf-8", "jsonl"),
-        Some(other) => return Err(ApiError::invalid("format", format!("{other:?}: use csv or jsonl"))),
+        Some(other) => {
+            return Err(ApiError::invalid("format", format!("{other:?}: use csv or jsonl")));
+        }
     };
     let export = state.tutela.begin_export(&p, format, params.purpose.as_deref()).await?;
     let stream = futures::stream::try_unfold(export, |mut export| async move {

@@ -35,7 +35,11 @@ impl From<CustomerView> for CustomerDto {
             version: v.version,
             created_at: v.created_at,
             updated_at: v.updated_at,
-            fields: v.fields.into_iter().map(|FieldValue { id, value, masked }| FieldValueDto { id, value, masked }).collect(),
+            fields: v
+                .fields
+                .into_iter()
+                .map(|FieldValue { id, value, masked }| FieldValueDto { id, value, masked })
+                .collect(),
         }
     }
 }
@@ -89,7 +93,7 @@ pub struct FieldDto {
     pub id: String,
     pub label_en: String,
     pub label_zh: String,
-    /// text, email, phone, national_id, date, number, bank_account, address, notes
+    /// One of: text, email, phone, `national_id`, date, number, `bank_account`, address, notes
     pub kind: String,
     /// public, internal, confidential, restricted
     pub classification: String,

@@ -1,8 +1,8 @@
 //! Users and roles (administration).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use tutela_core::identity::{NewUser, UserView};
@@ -37,7 +37,14 @@ pub struct UserDto {
 
 impl From<UserView> for UserDto {
     fn from(u: UserView) -> Self {
-        Self { id: u.id, email: u.email, display_name: u.display_name, status: u.status, totp_enabled: u.totp_enabled, roles: u.roles }
+        Self {
+            id: u.id,
+            email: u.email,
+            display_name: u.display_name,
+            status: u.status,
+            totp_enabled: u.totp_enabled,
+            roles: u.roles,
+        }
     }
 }
 
@@ -66,7 +73,8 @@ async fn create(
     Authenticated(p): Authenticated,
     ApiJson(body): ApiJson<NewUserRequest>,
 ) -> Result<(StatusCode, Json<UserDto>), ApiError> {
-    let new = NewUser { email: body.email, display_name: body.display_name, password: body.password, roles: body.roles };
+    let new =
+        NewUser { email: body.email, display_name: body.display_name, password: body.password, roles: body.roles };
     Ok((StatusCode::CREATED, Json(state.tutela.create_user(&p, new).await?.into())))
 }
 
@@ -124,13 +132,22 @@ pub struct RoleDto {
 
 impl From<RoleRow> for RoleDto {
     fn from(r: RoleRow) -> Self {
-        Self { id: Some(r.id), name: r.name, description: r.description, builtin: r.builtin, permissions: r.permissions }
+        Self {
+            id: Some(r.id),
+            name: r.name,
+            description: r.description,
+            builtin: r.builtin,
+            permissions: r.permissions,
+        }
     }
 }
 
 /// All roles with their permissions.
 #[utoipa::path(get, path = "/api/v1/roles", tag = "users", responses((status = 200, body = Vec<RoleDto>)))]
-async fn list_roles(State(state): State<AppState>, Authenticated(p): Authenticated) -> Result<Json<Vec<RoleDto>>, ApiError> {
+async fn list_roles(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+) -> Result<Json<Vec<RoleDto>>, ApiError> {
     Ok(Json(state.tutela.roles(&p).await?.into_iter().map(Into::into).collect()))
 }
 
@@ -143,6 +160,7 @@ async fn put_role(
     Path(id): Path<Uuid>,
     ApiJson(body): ApiJson<RoleDto>,
 ) -> Result<Json<RoleDto>, ApiError> {
-    let role = RoleRow { id, name: body.name, description: body.description, builtin: false, permissions: body.permissions };
+    let role =
+        RoleRow { id, name: body.name, description: body.description, builtin: false, permissions: body.permissions };
     Ok(Json(state.tutela.put_role(&p, role).await?.into()))
 }
