@@ -70,6 +70,13 @@ impl Default for Config {
     }
 }
 
+/// Whether an environment key (after the `TUTELA_` prefix) names a configuration setting.
+fn is_config_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["data_dir", "database_url"].contains(&key.as_str())
+        || ["server__", "session__", "keys__"].iter().any(|section| key.starts_with(section))
+}
+
 impl Config {
     /// Layers the sources. The file is `--config`, else `<data dir>/tutela.toml` if present.
     pub fn load(
@@ -85,7 +92,11 @@ impl Config {
         let mut config: Config = Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(&file))
             .merge(
-                Env::prefixed("TUTELA_").filter(|key| !key.as_str().starts_with("test_") && key != "log").split("__"),
+                Env::prefixed("TUTELA_")
+                    // Other TUTELA_* variables (TUTELA_LOG, TUTELA_TOKEN_FILE, test settings)
+                    // belong to other readers; only the configuration's own keys are taken.
+                    .filter(|key| is_config_key(key.as_str()))
+                    .split("__"),
             )
             .extract()
             .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
@@ -93,7 +104,7 @@ impl Config {
             config.data_dir = dir.to_path_buf();
         }
         if let Some(url) = database_url {
-            config.database_url = url.to_owned();
+            url.clone_into(&mut config.database_url);
         }
         Ok(config)
     }

@@ -42,6 +42,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::audit::AuditCommand,
     },
+    /// Customer data in bulk, as the user of an API token.
+    Customers {
+        #[command(subcommand)]
+        command: commands::customers::CustomersCommand,
+    },
     /// The key hierarchy.
     Keys {
         #[command(subcommand)]
@@ -53,6 +58,7 @@ enum Command {
 pub enum Outcome {
     Ok,
     ProblemFound,
+    BadInput,
 }
 
 fn main() -> ExitCode {
@@ -73,6 +79,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::ProblemFound) => ExitCode::from(1),
+        Ok(Outcome::BadInput) => ExitCode::from(2),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
@@ -86,6 +93,7 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Serve(args) => commands::serve::run(config, args).await,
         Command::Init(args) => commands::init::run(config, args, cli.json).await,
         Command::Audit { command } => commands::audit::run(config, command, cli.json).await,
+        Command::Customers { command } => commands::customers::run(config, command, cli.json).await,
         Command::Keys { command } => commands::keys::run(config, command, cli.json).await,
     }
 }

@@ -64,5 +64,5 @@ async fn verify(config: Config, json: bool) -> anyhow::Result<Outcome> {
 }
 
 fn hex_string(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }

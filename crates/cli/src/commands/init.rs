@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::open::open_tutela;
 
 #[derive(clap::Args)]
+#[allow(clippy::struct_field_names)] // the flags are --admin-*, by design
 pub struct InitArgs {
     #[arg(long)]
     admin_email: String,

@@ -1,4 +1,5 @@
 pub mod audit;
+pub mod customers;
 pub mod init;
 pub mod keys;
 pub mod serve;
