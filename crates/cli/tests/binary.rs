@@ -29,7 +29,7 @@ fn free_port() -> u16 {
 
 /// The server with its stderr collected on a thread; the listen address read from it.
 struct Server {
-    child: Child,
+    child: Option<Child>,
     base: String,
     logs: mpsc::Receiver<String>,
 }
@@ -62,8 +62,9 @@ fn start(data: &Path, db: &str, metrics: u16) -> Server {
 
 impl Server {
     fn stop(mut self) -> String {
-        Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().unwrap();
-        let status = self.child.wait().unwrap();
+        let mut child = self.child.take().expect("running");
+        Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+        let status = child.wait().unwrap();
         assert!(status.success(), "graceful shutdown exits 0: {status}");
         self.logs.try_iter().collect::<Vec<_>>().join("\n")
     }
