@@ -3,6 +3,7 @@
 //! log, tamper with it and see verification name the event — on SQLite and PostgreSQL.
 
 use std::io::{BufRead as _, BufReader};
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -49,14 +50,28 @@ fn start(data: &Path, db: &str, metrics: u16) -> Server {
             let _ = tx.send(line);
         }
     });
+    let mut server = Server { child: Some(child), base: String::new(), logs };
     let mut seen = Vec::new();
     loop {
-        let line =
-            logs.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| panic!("server did not start: {seen:?}"));
+        let line = server
+            .logs
+            .recv_timeout(Duration::from_mins(1))
+            .unwrap_or_else(|_| panic!("server did not start: {seen:?}"));
         if let Some(base) = line.strip_prefix("Tutela is serving ") {
-            return Server { child, base: base.trim().to_owned(), logs };
+            base.trim().clone_into(&mut server.base);
+            return server;
         }
         seen.push(line);
+    }
+}
+
+/// A failing test must not leave the server running.
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -119,7 +134,6 @@ async fn whole_life(data: &Path, db: &str, tamper: impl AsyncFnOnce()) {
         .output()
         .unwrap();
     assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
-    use std::os::unix::fs::PermissionsExt as _;
     let key_mode = std::fs::metadata(data.join("keys/root.key")).unwrap().permissions().mode() & 0o777;
     assert_eq!(key_mode, 0o600);
     assert_eq!(std::fs::metadata(&data).unwrap().permissions().mode() & 0o777, 0o700);
