@@ -197,6 +197,12 @@ async fn whole_life(data: &Path, db: &str, tamper: impl AsyncFnOnce()) {
     assert!(logs.contains("\"level\":\"INFO\""), "structured JSON logs: {logs}");
     assert!(!contains(&all_bytes(&data), CANARY), "the canary is in plaintext under the data directory");
 
+    let exported = data.with_extension("audit.jsonl");
+    let export = tutela(&data, db).args(["audit", "export", "--out"]).arg(&exported).output().unwrap();
+    assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
+    let lines = std::fs::read_to_string(&exported).unwrap();
+    assert!(lines.lines().any(|l| l.contains("\"customer.reveal\"") && l.contains("black-box test")), "{lines}");
+    assert!(!lines.contains(CANARY));
     let verify = tutela(&data, db).args(["audit", "verify"]).output().unwrap();
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
     assert!(String::from_utf8_lossy(&verify.stdout).contains("intact"));

@@ -3,16 +3,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt as _;
 use secrecy::{ExposeSecret, SecretString};
 use tower::ServiceExt as _;
 use tutela_core::identity::NewUser;
-use tutela_core::policy::{builtin_roles, Credential, Principal};
-use tutela_core::testing::{steward, values, Backend, Harness};
-use tutela_web::{router, AppState};
+use tutela_core::policy::{Credential, Principal, builtin_roles};
+use tutela_core::testing::{Backend, Harness, steward, values};
+use tutela_web::{AppState, router};
 use uuid::Uuid;
 
 struct Fixture {
@@ -56,12 +56,23 @@ async fn fixture(backend: Backend) -> Fixture {
         let token = h.tutela.create_api_token(&owner, "test", &scopes, None).await.unwrap();
         tokens.insert(role, token.token.expose_secret().to_owned());
     }
-    let customer = h.tutela.create_customer(&steward(), values(&[("name", "Route"), ("email", "route@example.com")])).await.unwrap().id;
+    let customer = h
+        .tutela
+        .create_customer(&steward(), values(&[("name", "Route"), ("email", "route@example.com")]))
+        .await
+        .unwrap()
+        .id;
     let app = router(AppState { tutela: h.tutela.clone(), secure_cookies: true });
     Fixture { h, app, tokens, customer, some_user }
 }
 
-async fn call(app: &Router, method: Method, path: &str, token: Option<&str>, body: Option<serde_json::Value>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+async fn call(
+    app: &Router,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
     let mut request = Request::builder().method(method).uri(path);
     if let Some(t) = token {
         request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
@@ -93,23 +104,51 @@ fn table() -> Vec<(Method, &'static str, Option<serde_json::Value>, &'static [&'
         (Method::GET, "/api/v1/customers", None, CUSTOMER_READERS),
         (Method::POST, "/api/v1/customers", Some(json!({"fields": {"name": "N"}})), CUSTOMER_WRITERS),
         (Method::GET, "/api/v1/customers/{customer}", None, CUSTOMER_READERS),
-        (Method::PATCH, "/api/v1/customers/{customer}", Some(json!({"version": 1, "fields": {"region": "华东"}})), CUSTOMER_WRITERS),
-        (Method::POST, "/api/v1/customers/{customer}/reveal", Some(json!({"fields": ["email"], "purpose": "route table"})), CUSTOMER_READERS),
-        (Method::POST, "/api/v1/customers/lookup", Some(json!({"field": "email", "value": "route@example.com"})), CUSTOMER_READERS),
-        (Method::POST, "/api/v1/customers/import?preset=fxiaoke-customers", Some(json!({"not": "a customer file"})), &["data-steward"]),
+        (
+            Method::PATCH,
+            "/api/v1/customers/{customer}",
+            Some(json!({"version": 1, "fields": {"region": "华东"}})),
+            CUSTOMER_WRITERS,
+        ),
+        (
+            Method::POST,
+            "/api/v1/customers/{customer}/reveal",
+            Some(json!({"fields": ["email"], "purpose": "route table"})),
+            CUSTOMER_READERS,
+        ),
+        (
+            Method::POST,
+            "/api/v1/customers/lookup",
+            Some(json!({"field": "email", "value": "route@example.com"})),
+            CUSTOMER_READERS,
+        ),
+        (
+            Method::POST,
+            "/api/v1/customers/import?preset=fxiaoke-customers",
+            Some(json!({"not": "a customer file"})),
+            &["data-steward"],
+        ),
         (Method::GET, "/api/v1/customers/export", None, &["data-steward"]),
         (Method::DELETE, "/api/v1/customers/{customer}?reason=route%20table", None, &["data-steward"]),
         (Method::GET, "/api/v1/schema/fields", None, EVERYONE),
         (Method::PUT, "/api/v1/schema/fields/{field}", Some(field), ADMIN),
         (Method::DELETE, "/api/v1/schema/fields/{field}", None, ADMIN),
         (Method::GET, "/api/v1/users", None, ADMIN),
-        (Method::POST, "/api/v1/users", Some(json!({"email": "new@example.com", "display_name": "New", "password": "another long password", "roles": ["support"]})), ADMIN),
+        (
+            Method::POST,
+            "/api/v1/users",
+            Some(
+                json!({"email": "new@example.com", "display_name": "New", "password": "another long password", "roles": ["support"]}),
+            ),
+            ADMIN,
+        ),
         (Method::PUT, "/api/v1/users/{user}/roles", Some(json!({"roles": ["support"]})), ADMIN),
         (Method::PUT, "/api/v1/users/{user}/status", Some(json!({"status": "active"})), ADMIN),
         (Method::GET, "/api/v1/roles", None, ADMIN),
         (Method::PUT, "/api/v1/roles/{user}", Some(json!({"name": "custom", "permissions": ["customer.read"]})), ADMIN),
         (Method::GET, "/api/v1/audit/events", None, AUDIT),
         (Method::POST, "/api/v1/audit/verify", None, AUDIT),
+        (Method::GET, "/api/v1/audit/export", None, AUDIT),
         (Method::GET, "/api/v1/keys", None, ADMIN),
         (Method::POST, "/api/v1/keys/rotate", None, ADMIN),
         (Method::GET, "/api/v1/auth/me", None, EVERYONE),
@@ -140,16 +179,26 @@ async fn route_role_table(backend: Backend) {
             documented.insert((method.clone(), path.clone()));
         }
     }
-    let mut covered: BTreeSet<(String, String)> = PUBLIC.iter().map(|(m, p)| ((*m).to_owned(), (*p).to_owned())).collect();
+    let mut covered: BTreeSet<(String, String)> =
+        PUBLIC.iter().map(|(m, p)| ((*m).to_owned(), (*p).to_owned())).collect();
     for (method, path, _, _) in table() {
-        let template = path.split('?').next().unwrap().replace("{customer}", "{id}").replace("{user}", "{id}").replace("{field}", "{id}");
+        let template = path
+            .split('?')
+            .next()
+            .unwrap()
+            .replace("{customer}", "{id}")
+            .replace("{user}", "{id}")
+            .replace("{field}", "{id}");
         covered.insert((method.as_str().to_lowercase(), template));
     }
     let missing: Vec<_> = documented.difference(&covered).collect();
     assert!(missing.is_empty(), "routes missing from the permission table: {missing:?}");
 
     for (method, template, body, allowed) in table() {
-        let path = template.replace("{customer}", &f.customer.to_string()).replace("{user}", &f.some_user.to_string()).replace("{field}", "loyalty");
+        let path = template
+            .replace("{customer}", &f.customer.to_string())
+            .replace("{user}", &f.some_user.to_string())
+            .replace("{field}", "loyalty");
         let (status, _, _) = call(&f.app, method.clone(), &path, None, body.clone()).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {template} without credentials");
         let (status, _, _) = call(&f.app, method.clone(), &path, Some("tut_not-a-real-token"), body.clone()).await;
@@ -180,19 +229,33 @@ async fn bad_input_gets_problem_json(backend: Backend) {
     let cases: Vec<(Option<&str>, &str, StatusCode, &str)> = vec![
         (Some("application/json"), "{not json", StatusCode::BAD_REQUEST, "bad-request"),
         (Some("application/json"), r#"{"fields": {"name": 5}}"#, StatusCode::UNPROCESSABLE_ENTITY, "invalid-input"),
-        (Some("application/json"), r#"{"fields": {"name": "x"}, "extra": 1}"#, StatusCode::UNPROCESSABLE_ENTITY, "invalid-input"),
-        (Some("application/json"), r#"{"fields": {"email": "nope", "name": "x"}}"#, StatusCode::UNPROCESSABLE_ENTITY, "invalid-input"),
+        (
+            Some("application/json"),
+            r#"{"fields": {"name": "x"}, "extra": 1}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-input",
+        ),
+        (
+            Some("application/json"),
+            r#"{"fields": {"email": "nope", "name": "x"}}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-input",
+        ),
         (None, r#"{"fields": {"name": "x"}}"#, StatusCode::BAD_REQUEST, "bad-request"),
     ];
     for (content_type, body, status, kind) in cases {
-        let mut request = Request::builder().method(Method::POST).uri("/api/v1/customers").header(header::AUTHORIZATION, format!("Bearer {token}"));
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/customers")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"));
         if let Some(ct) = content_type {
             request = request.header(header::CONTENT_TYPE, ct);
         }
         let response = f.app.clone().oneshot(request.body(Body::from(body)).unwrap()).await.unwrap();
         assert_eq!(response.status(), status, "{body}");
         assert_eq!(response.headers()[header::CONTENT_TYPE], "application/problem+json");
-        let problem: serde_json::Value = serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        let problem: serde_json::Value =
+            serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
         assert_eq!(problem["type"], format!("urn:tutela:problem:{kind}"), "{body}: {problem}");
         assert!(!problem["detail"].as_str().unwrap().is_empty());
     }
@@ -220,7 +283,13 @@ async fn bad_input_gets_problem_json(backend: Backend) {
 
 async fn security_headers_on_every_response(backend: Backend) {
     let f = fixture(backend).await;
-    for (path, token) in [("/healthz", None), ("/api/v1/customers", None), ("/api/v1/nope", None), ("/api/v1/openapi.json", None), ("/api/v1/auth/me", Some(f.tokens["sales"].as_str()))] {
+    for (path, token) in [
+        ("/healthz", None),
+        ("/api/v1/customers", None),
+        ("/api/v1/nope", None),
+        ("/api/v1/openapi.json", None),
+        ("/api/v1/auth/me", Some(f.tokens["sales"].as_str())),
+    ] {
         let (_, headers, _) = call(&f.app, Method::GET, path, token, None).await;
         assert!(headers[header::STRICT_TRANSPORT_SECURITY].to_str().unwrap().contains("max-age="), "{path}");
         let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
@@ -257,23 +326,45 @@ mod transfer {
                 .body(Body::from(csv))
                 .unwrap()
         };
-        let response = f.app.clone().oneshot(post("map=name%3D%E5%A7%93%E5%90%8D&map=mobile%3D%E6%89%8B%E6%9C%BA&map=email%3D%E9%82%AE%E7%AE%B1")).await.unwrap();
+        let response = f
+            .app
+            .clone()
+            .oneshot(post(
+                "map=name%3D%E5%A7%93%E5%90%8D&map=mobile%3D%E6%89%8B%E6%9C%BA&map=email%3D%E9%82%AE%E7%AE%B1",
+            ))
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
-        let report: serde_json::Value = serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        let report: serde_json::Value =
+            serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
         assert_eq!(report["refused"], true, "{report}");
         assert_eq!(report["errors"][0]["line"], 3);
         assert_eq!(report["errors"][0]["column"], "手机");
-        let response = f.app.clone().oneshot(post("map=name%3D%E5%A7%93%E5%90%8D&map=mobile%3D%E6%89%8B%E6%9C%BA&skip_bad=true")).await.unwrap();
-        let report: serde_json::Value = serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        let response = f
+            .app
+            .clone()
+            .oneshot(post("map=name%3D%E5%A7%93%E5%90%8D&map=mobile%3D%E6%89%8B%E6%9C%BA&skip_bad=true"))
+            .await
+            .unwrap();
+        let report: serde_json::Value =
+            serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
         assert_eq!((report["imported"].as_u64(), report["rejected"].as_u64()), (Some(1), Some(1)), "{report}");
 
-        let (status, headers, body) = call(&f.app, Method::GET, "/api/v1/customers/export?format=csv", Some(&token), None).await;
+        let (status, headers, body) =
+            call(&f.app, Method::GET, "/api/v1/customers/export?format=csv", Some(&token), None).await;
         assert_eq!(status, StatusCode::OK);
         assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/csv"));
         let text = String::from_utf8(body).unwrap();
         assert_eq!(text.lines().count(), 3, "header, the fixture's customer and the imported one: {text}");
         assert!(text.contains("138****8000") && !text.contains("13800138000"), "masked without a purpose");
-        let (_, _, body) = call(&f.app, Method::GET, "/api/v1/customers/export?format=jsonl&purpose=migration%20to%20new%20CRM", Some(&token), None).await;
+        let (_, _, body) = call(
+            &f.app,
+            Method::GET,
+            "/api/v1/customers/export?format=jsonl&purpose=migration%20to%20new%20CRM",
+            Some(&token),
+            None,
+        )
+        .await;
         assert!(String::from_utf8(body).unwrap().contains("13800138000"), "revealed with a purpose");
         f.h.close().await;
     }

@@ -11,12 +11,47 @@ use crate::progress::bar;
 pub enum AuditCommand {
     /// Verify the hash chain and signed checkpoints; exit 1 naming the first bad event.
     Verify,
+    /// Write the whole log as JSON lines, oldest first.
+    Export {
+        #[arg(long, short)]
+        out: std::path::PathBuf,
+    },
 }
 
 pub async fn run(config: Config, command: AuditCommand, json: bool) -> anyhow::Result<Outcome> {
     match command {
         AuditCommand::Verify => verify(config, json).await,
+        AuditCommand::Export { out } => export(config, &out, json).await,
     }
+}
+
+async fn export(config: Config, out: &std::path::Path, json: bool) -> anyhow::Result<Outcome> {
+    use std::io::Write as _;
+    let tutela = open_tutela(&config, false).await?;
+    let result = async {
+        let mut export = tutela.begin_audit_export(&super::operator()).await?;
+        let mut file = super::create_private(out)?;
+        let mut lines = 0_u64;
+        while let Some(chunk) = tutela.next_audit_export_chunk(&mut export).await? {
+            lines += bytecount(&chunk);
+            file.write_all(&chunk)?;
+        }
+        file.sync_all()?;
+        anyhow::Ok(lines)
+    }
+    .await;
+    tutela.close().await;
+    let lines = result?;
+    if json {
+        println!("{}", serde_json::json!({ "events": lines, "out": out }));
+    } else {
+        println!("exported {lines} audit events to {}", out.display());
+    }
+    Ok(Outcome::Ok)
+}
+
+fn bytecount(chunk: &[u8]) -> u64 {
+    chunk.iter().filter(|b| **b == b'\n').count() as u64
 }
 
 async fn verify(config: Config, json: bool) -> anyhow::Result<Outcome> {

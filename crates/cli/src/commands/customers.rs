@@ -182,7 +182,7 @@ async fn export(
     };
     let total = tutela.customer_count().await?;
     let mut export = tutela.begin_export(p, format, purpose).await?;
-    let mut file = create_private(out)?;
+    let mut file = super::create_private(out)?;
     let progress = bar(total, "exporting", json);
     while let Some(chunk) = export.next_chunk().await? {
         file.write_all(&chunk)?;
@@ -197,16 +197,4 @@ async fn export(
         println!("exported {} customers to {}", report.rows, out.display());
     }
     Ok(Outcome::Ok)
-}
-
-/// Exports may hold revealed values: readable by the owner only.
-fn create_private(path: &std::path::Path) -> anyhow::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))
 }

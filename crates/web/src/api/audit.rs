@@ -15,7 +15,7 @@ use crate::auth::Authenticated;
 use crate::{ApiError, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(search)).routes(routes!(verify))
+    OpenApiRouter::new().routes(routes!(search)).routes(routes!(verify)).routes(routes!(export))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -122,4 +122,34 @@ async fn verify(State(state): State<AppState>, Authenticated(p): Authenticated) 
         first_bad_seq: r.problem.as_ref().map(tutela_core::audit::VerifyProblem::seq),
         problem: r.problem.map(|p| p.to_string()),
     }))
+}
+
+/// The whole log as JSON lines, oldest first, streamed.
+#[utoipa::path(get, path = "/api/v1/audit/export", tag = "audit",
+    responses((status = 200, description = "JSON lines", content_type = "application/jsonl"), (status = 403, body = crate::error::Problem)))]
+async fn export(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse as _;
+    let export = state.tutela.begin_audit_export(&p).await?;
+    let tutela = state.tutela.clone();
+    let stream = futures::stream::try_unfold((tutela, export), |(tutela, mut export)| async move {
+        match tutela.next_audit_export_chunk(&mut export).await {
+            Ok(Some(chunk)) => Ok(Some((axum::body::Bytes::from(chunk), (tutela, export)))),
+            Ok(None) => Ok(None),
+            Err(e) => {
+                tracing::error!(error = %e, "audit export failed mid-stream");
+                Err(std::io::Error::other("audit export failed"))
+            }
+        }
+    });
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/jsonl; charset=utf-8"),
+            (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"audit.jsonl\""),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response())
 }
