@@ -1,7 +1,7 @@
 //! RFC 9457 problem details, with a stable `type` per kind of failure. Internal errors are
 //! logged with detail and answered with none.
 
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tutela_core::CoreError;
@@ -74,7 +74,12 @@ impl From<CoreError> for ApiError {
             CoreError::Forbidden(m) => Self::forbidden(m),
             CoreError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", "an internal error occurred; it has been logged")
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Internal error",
+                    "an internal error occurred; it has been logged",
+                )
             }
         }
     }

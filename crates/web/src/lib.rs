@@ -1,9 +1,10 @@
-//! Tutela's HTTP edge: the `/api/v1` REST API with its OpenAPI document, security headers,
-//! authentication extractors and the TLS listener. Handlers translate HTTP to calls on
+//! Tutela's HTTP edge: the `/api/v1` REST API with its OpenAPI document, the web console,
+//! security headers, authentication extractors and the TLS listener. Handlers translate HTTP to calls on
 //! [`tutela_core::Tutela`] and back; they hold no business rules.
 
 mod api;
 mod auth;
+mod console;
 mod error;
 mod headers;
 mod json;
@@ -16,8 +17,8 @@ use axum::Router;
 use tutela_core::Tutela;
 
 pub use error::ApiError;
-pub use metrics::install_recorder_handle;
-pub use server::{is_loopback, serve, ServeConfig, ServeError, TlsFiles};
+pub use metrics::sample_gauges;
+pub use server::{ServeConfig, ServeError, TlsFiles, is_loopback, serve};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -28,7 +29,7 @@ pub struct AppState {
     pub secure_cookies: bool,
 }
 
-/// The whole application router: API, health checks, security headers.
+/// The whole application router: API, console, health checks, security headers.
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api::router().split_for_parts();
     let openapi = Arc::new(openapi);
@@ -42,9 +43,20 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .merge(api::health::router())
-        .fallback(|| async { ApiError::not_found("route") })
+        .merge(console::router())
+        .fallback(not_found)
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
+}
+
+/// Unknown API paths answer in problem+json; anything else is a console page.
+async fn not_found(uri: axum::http::Uri, prefs: console::Prefs) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    if uri.path().starts_with("/api/") {
+        ApiError::not_found("route").into_response()
+    } else {
+        console::not_found(&prefs)
+    }
 }

@@ -7,10 +7,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 pub async fn track(request: Request, next: Next) -> Response {
-    let path = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let path =
+        request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = request.method().to_string();
     let start = Instant::now();
     let response = next.run(request).await;
@@ -22,7 +20,7 @@ pub async fn track(request: Request, next: Next) -> Response {
 }
 
 /// Gauges sampled on each scrape.
-pub fn install_recorder_handle(tutela: &tutela_core::Tutela) {
+pub fn sample_gauges(tutela: &tutela_core::Tutela) {
     #[allow(clippy::cast_precision_loss)] // queue depths and version numbers are small
     {
         metrics::gauge!("tutela_audit_queue_depth").set(tutela.audit_log().queue_depth() as f64);

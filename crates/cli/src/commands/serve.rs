@@ -91,7 +91,7 @@ fn start_metrics(addr: SocketAddr, tutela: std::sync::Arc<tutela_core::Tutela>) 
         .with_context(|| format!("metrics listener on {addr}"))?;
     tokio::spawn(async move {
         loop {
-            tutela_web::install_recorder_handle(&tutela);
+            tutela_web::sample_gauges(&tutela);
             tokio::time::sleep(Duration::from_secs(5)).await;
         }
     });

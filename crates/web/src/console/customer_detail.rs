@@ -1,0 +1,145 @@
+//! One customer: every field, sealed ones masked with a "reveal" button where the user's
+//! roles allow it; edit and erase where they allow those.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
+use tutela_core::policy::Permission;
+use uuid::Uuid;
+
+use super::error::{ConsoleError, ConsoleResult, render};
+use super::fields::{classification_key, label, ordered};
+use super::forms::{Errors, checked};
+use super::layout::{Chrome, Nav};
+use super::session::{Console, ConsoleForm};
+use super::stamp::Stamp;
+use crate::AppState;
+
+pub struct FieldRow {
+    pub id: String,
+    pub label: String,
+    pub value: String,
+    pub masked: bool,
+    pub classification: String,
+    pub sealed: bool,
+    pub can_reveal: bool,
+}
+
+#[derive(Template)]
+#[template(path = "customers/detail.html")]
+struct DetailPage {
+    chrome: Chrome,
+    id: Uuid,
+    version: i64,
+    created: Stamp,
+    updated: Stamp,
+    rows: Vec<FieldRow>,
+    can_edit: bool,
+    can_erase: bool,
+    notice: Option<String>,
+    erase_errors: Errors,
+    reason: String,
+}
+
+pub fn parse_id(raw: &str, console: &Console) -> Result<Uuid, ConsoleError> {
+    raw.parse().map_err(|_| ConsoleError::not_found(console.lang).for_htmx(console.htmx))
+}
+
+#[derive(Deserialize)]
+pub struct DetailQuery {
+    notice: Option<String>,
+}
+
+fn notice_key(notice: Option<&str>) -> Option<&'static str> {
+    match notice? {
+        "created" => Some("customer-notice-created"),
+        "saved" => Some("customer-notice-saved"),
+        _ => None,
+    }
+}
+
+async fn detail(
+    state: &AppState,
+    console: &Console,
+    id: Uuid,
+    notice: Option<&str>,
+    erase_errors: Errors,
+    reason: String,
+) -> ConsoleResult {
+    console.require(Permission::CustomerRead)?;
+    let view = state.tutela.customer(&console.principal, id).await.map_err(|e| console.core_error(e))?;
+    let fields = ordered(state.tutela.fields().await.map_err(|e| console.core_error(e))?);
+    let chrome = console.chrome(Some(Nav::Customers)).with_watermark(state.tutela.clock().now());
+    let rows = fields
+        .iter()
+        .map(|def| {
+            let value = view.fields.iter().find(|f| f.id == def.id);
+            let masked = value.is_some_and(|v| v.masked);
+            FieldRow {
+                id: def.id.clone(),
+                label: label(def, console.lang),
+                value: value.map(|v| v.value.clone()).unwrap_or_default(),
+                masked,
+                classification: chrome.t(classification_key(def.classification)),
+                sealed: def.classification.is_sealed(),
+                can_reveal: masked && console.principal.can_reveal(def.classification),
+            }
+        })
+        .collect();
+    let status = if erase_errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = DetailPage {
+        notice: notice_key(notice).map(|k| chrome.t(k)),
+        chrome,
+        id,
+        version: view.version,
+        created: Stamp::of(view.created_at),
+        updated: Stamp::of(view.updated_at),
+        rows,
+        can_edit: console.can(Permission::CustomerWrite),
+        can_erase: console.can(Permission::CustomerErase),
+        erase_errors,
+        reason,
+    };
+    Ok(render(status, &page))
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    console: Console,
+    Path(id): Path<String>,
+    Query(q): Query<DetailQuery>,
+) -> ConsoleResult {
+    let id = parse_id(&id, &console)?;
+    detail(&state, &console, id, q.notice.as_deref(), Errors::for_fields(["reason", "confirm"]), String::new()).await
+}
+
+#[derive(Deserialize)]
+pub struct EraseForm {
+    #[serde(default)]
+    reason: String,
+    confirm: Option<String>,
+}
+
+/// Crypto-shredding is final: the reason is required and a box must be ticked.
+pub async fn erase(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ConsoleForm { console, form }: ConsoleForm<EraseForm>,
+) -> ConsoleResult {
+    let id = parse_id(&id, &console)?;
+    console.require(Permission::CustomerErase)?;
+    let mut errors = Errors::for_fields(["reason", "confirm"]);
+    if !checked(form.confirm.as_ref()) {
+        errors.add(Some("confirm"), console.chrome(None).t("erase-confirm-required"));
+        return detail(&state, &console, id, None, errors, form.reason).await;
+    }
+    match state.tutela.erase_customer(&console.principal, id, &form.reason).await {
+        Ok(()) => Ok(Redirect::to("/customers?notice=erased").into_response()),
+        Err(e) => {
+            errors.absorb(e).map_err(|e| console.core_error(e))?;
+            detail(&state, &console, id, None, errors, form.reason).await
+        }
+    }
+}

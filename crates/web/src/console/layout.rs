@@ -1,0 +1,153 @@
+//! What every page's frame shows: the language, the signed-in user, the navigation the user's
+//! permissions allow, the CSRF token htmx sends, and the watermark on pages with customer data.
+
+use tutela_core::policy::{Permission, Principal};
+
+use super::assets;
+use super::i18n::{I18n, Lang};
+
+/// One entry of the navigation, shown only with its permission (deny by default in the UI
+/// too; the server checks every action regardless).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    Customers,
+    Import,
+    Schema,
+    Users,
+    Audit,
+}
+
+impl Nav {
+    pub const ALL: [Nav; 5] = [Nav::Customers, Nav::Import, Nav::Schema, Nav::Users, Nav::Audit];
+
+    pub fn href(self) -> &'static str {
+        match self {
+            Self::Customers => "/customers",
+            Self::Import => "/import",
+            Self::Schema => "/schema",
+            Self::Users => "/users",
+            Self::Audit => "/audit",
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Self::Customers => "nav-customers",
+            Self::Import => "nav-import",
+            Self::Schema => "nav-schema",
+            Self::Users => "nav-users",
+            Self::Audit => "nav-audit",
+        }
+    }
+
+    pub fn permission(self) -> Permission {
+        match self {
+            Self::Customers => Permission::CustomerRead,
+            Self::Import => Permission::CustomerImport,
+            Self::Schema => Permission::SchemaManage,
+            Self::Users => Permission::UserManage,
+            Self::Audit => Permission::AuditRead,
+        }
+    }
+
+    /// The pages this principal may open, in menu order.
+    pub fn allowed(principal: &Principal) -> Vec<Nav> {
+        Self::ALL.into_iter().filter(|n| principal.has(n.permission())).collect()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct LangLink {
+    pub href: String,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct SignedInUser {
+    pub display_name: String,
+    pub email: String,
+}
+
+/// The frame of a page. Templates reach it as `chrome`.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub i18n: I18n,
+    pub lang_tag: &'static str,
+    /// Sent by htmx as `X-CSRF-Token` and by plain forms as `_csrf`; empty before sign-in.
+    pub csrf: String,
+    pub user: Option<SignedInUser>,
+    pub nav: Vec<NavLink>,
+    pub langs: Vec<LangLink>,
+    /// The watermark image, on pages that show customer data.
+    pub watermark: Option<String>,
+    pub css: String,
+    pub htmx: String,
+}
+
+impl Chrome {
+    /// A frame without a user (sign-in, setup, errors). `path` is where the language switch
+    /// returns to.
+    pub fn bare(lang: Lang, path: &str) -> Self {
+        let langs = Lang::ALL
+            .into_iter()
+            .map(|l| LangLink { href: lang_href(l, path), label: l.native_name(), current: l == lang })
+            .collect();
+        Self {
+            i18n: I18n::new(lang),
+            lang_tag: lang.tag(),
+            csrf: String::new(),
+            user: None,
+            nav: Vec::new(),
+            langs,
+            watermark: None,
+            css: assets::url("console.css"),
+            htmx: assets::url("vendor/htmx-2.0.11.min.js"),
+        }
+    }
+
+    pub fn signed_in(
+        lang: Lang,
+        path: &str,
+        principal: &Principal,
+        user: SignedInUser,
+        csrf: String,
+        active: Option<Nav>,
+    ) -> Self {
+        let i18n = I18n::new(lang);
+        let nav = Nav::allowed(principal)
+            .into_iter()
+            .map(|n| NavLink { href: n.href(), label: i18n.t(n.key()), active: Some(n) == active })
+            .collect();
+        Self { csrf, user: Some(user), nav, ..Self::bare(lang, path) }
+    }
+
+    /// Adds the viewer's watermark; `now` is shown on it so a photo of the screen says when.
+    #[must_use]
+    pub fn with_watermark(mut self, now: time::OffsetDateTime) -> Self {
+        self.watermark = Some(format!("/console/watermark.svg?at={}", now.unix_timestamp()));
+        self
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        self.i18n.t(key)
+    }
+
+    /// Templates hand counts over by reference; both forms are taken.
+    pub fn t1(&self, key: &str, name: &'static str, value: impl std::borrow::Borrow<u64> + Copy) -> String {
+        self.i18n.t1(key, name, *value.borrow())
+    }
+}
+
+fn lang_href(lang: Lang, path: &str) -> String {
+    let next = if path.is_empty() { "/".to_owned() } else { path.to_owned() };
+    let query = serde_html_form::to_string([("next", next.as_str())]).unwrap_or_default();
+    format!("/lang/{}?{query}", lang.tag())
+}

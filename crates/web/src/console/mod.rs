@@ -1,0 +1,75 @@
+//! The web console: server-rendered pages (askama) in Chinese and English (Fluent), made
+//! lively by htmx served from the binary; no inline script or style, so the strict CSP
+//! holds. Handlers translate forms into calls on [`tutela_core::Tutela`] and results into
+//! pages; the domain decides and audits, the console only shows.
+
+mod assets;
+mod audit;
+mod customer_detail;
+mod customer_form;
+mod customer_reveal;
+mod customers_list;
+mod enrol;
+mod error;
+mod fields;
+mod forms;
+mod i18n;
+mod import;
+mod import_headers;
+mod import_jobs;
+mod import_run;
+mod lang;
+mod layout;
+mod login;
+mod schema;
+mod second_factor;
+mod session;
+mod setup;
+mod stamp;
+mod users;
+mod watermark;
+
+use axum::extract::DefaultBodyLimit;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+
+pub use session::Prefs;
+
+use crate::AppState;
+
+/// Every console route. `ImportJobs` lives as long as the router: one per server.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(login::home))
+        .route("/login", get(login::page).post(login::submit))
+        .route("/login/second-factor", get(second_factor::page).post(second_factor::submit))
+        .route("/login/enrol", get(enrol::page).post(enrol::confirm))
+        .route("/logout", post(login::logout))
+        .route("/setup", get(setup::page).post(setup::submit))
+        .route("/lang/{tag}", get(lang::switch))
+        .route("/assets/{*name}", get(assets::serve))
+        .route("/console/watermark.svg", get(watermark::image))
+        .route("/customers", get(customers_list::page).post(customers_list::search))
+        .route("/customers/new", get(customer_form::new_page).post(customer_form::create))
+        .route("/customers/{id}", get(customer_detail::page))
+        .route("/customers/{id}/edit", get(customer_form::edit_page).post(customer_form::update))
+        .route("/customers/{id}/erase", post(customer_detail::erase))
+        .route("/customers/{id}/reveal/{field}", get(customer_reveal::dialog).post(customer_reveal::reveal))
+        .route("/schema", get(schema::page).post(schema::save))
+        .route("/schema/{id}/delete", post(schema::delete))
+        .route("/users", get(users::page).post(users::create))
+        .route("/users/{id}/roles", post(users::set_roles))
+        .route("/users/{id}/status", post(users::set_status))
+        .route("/import", get(import::page).post(import::start).layer(DefaultBodyLimit::max(import::MAX_UPLOAD)))
+        .route("/import/{id}", get(import::job_page))
+        .route("/import/{id}/progress", get(import::progress_fragment))
+        .route("/audit", get(audit::page))
+        .route("/audit/verify", post(audit::verify))
+        .layer(Extension(import_jobs::ImportJobs::default()))
+}
+
+/// The console's answer for a path nothing matches.
+pub fn not_found(prefs: &Prefs) -> axum::response::Response {
+    error::ConsoleError::not_found(prefs.lang).for_htmx(prefs.htmx).into_response()
+}

@@ -1,0 +1,326 @@
+//! Who is using the console, and the checks every console request passes: the session cookie
+//! (signed in, or pending the second factor), Fetch Metadata, and for every change the
+//! session's CSRF token — as the `X-CSRF-Token` header (htmx) or the `_csrf` form field.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use tutela_core::CoreError;
+use tutela_core::identity::SessionInfo;
+use tutela_core::policy::{Permission, Principal};
+use tutela_crypto::secret::ct_eq;
+
+use super::error::ConsoleError;
+use super::i18n::Lang;
+use super::layout::{Chrome, Nav, SignedInUser};
+use crate::AppState;
+use crate::auth::{CSRF_HEADER, check_fetch_site, cookie_name, csrf_token, source};
+
+pub fn is_htmx(headers: &HeaderMap) -> bool {
+    headers.get("hx-request").is_some_and(|v| v.as_bytes() == b"true")
+}
+
+fn is_unsafe(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn session_cookie(headers: &HeaderMap, state: &AppState) -> Option<String> {
+    CookieJar::from_headers(headers).get(cookie_name(state)).map(|c| c.value().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn header_csrf_ok(headers: &HeaderMap, session_token: &str) -> bool {
+    headers.get(CSRF_HEADER).is_some_and(|sent| ct_eq(sent.as_bytes(), csrf_token(session_token).as_bytes()))
+}
+
+fn body_csrf_ok(sent: Option<&str>, session_token: &str) -> bool {
+    sent.is_some_and(|sent| ct_eq(sent.as_bytes(), csrf_token(session_token).as_bytes()))
+}
+
+fn path_of(parts: &Parts) -> String {
+    parts.uri.path_and_query().map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned())
+}
+
+/// Language, htmx-ness and path of any request; never fails.
+#[derive(Debug, Clone)]
+pub struct Prefs {
+    pub lang: Lang,
+    pub htmx: bool,
+    pub path: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Prefs {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self { lang: Lang::negotiate(&parts.headers), htmx: is_htmx(&parts.headers), path: path_of(parts) })
+    }
+}
+
+/// A signed-in console user. As an extractor it refuses changes (POST…) unless the CSRF
+/// header is right; handlers that take forms use [`ConsoleForm`] instead.
+pub struct Console {
+    pub principal: Principal,
+    pub session: SessionInfo,
+    pub csrf: String,
+    pub lang: Lang,
+    pub htmx: bool,
+    pub path: String,
+    token: String,
+}
+
+impl Console {
+    async fn resolve(parts: &Parts, state: &AppState) -> Result<Self, ConsoleError> {
+        let lang = Lang::negotiate(&parts.headers);
+        let htmx = is_htmx(&parts.headers);
+        let token = session_cookie(&parts.headers, state).ok_or_else(|| ConsoleError::redirect("/login", htmx))?;
+        let session = match state.tutela.session(&token).await {
+            Ok(s) => s,
+            Err(CoreError::Unauthenticated(_)) => {
+                return Err(ConsoleError::redirect("/login", htmx));
+            }
+            Err(e) => return Err(ConsoleError::from_core(e, lang).for_htmx(htmx)),
+        };
+        if !session.mfa_done {
+            let to = if session.totp_enabled { "/login/second-factor" } else { "/login/enrol" };
+            return Err(ConsoleError::redirect(to, htmx));
+        }
+        let principal = state
+            .tutela
+            .session_principal(&token, source(parts))
+            .await
+            .map_err(|e| ConsoleError::from_core(e, lang).for_htmx(htmx))?;
+        if is_unsafe(&parts.method) {
+            check_fetch_site(&parts.method, &parts.headers)
+                .map_err(|_| ConsoleError::forbidden(lang, "cross-site request").for_htmx(htmx))?;
+        }
+        Ok(Self { csrf: csrf_token(&token), principal, session, lang, htmx, path: path_of(parts), token })
+    }
+
+    pub fn chrome(&self, active: Option<Nav>) -> Chrome {
+        let user = SignedInUser { display_name: self.session.display_name.clone(), email: self.session.email.clone() };
+        Chrome::signed_in(self.lang, &self.path, &self.principal, user, self.csrf.clone(), active)
+    }
+
+    pub fn can(&self, permission: Permission) -> bool {
+        self.principal.has(permission)
+    }
+
+    /// A page this user may not open: refused here already, so that not even the refusal
+    /// of a page read reaches the domain (which refuses and audits every action itself).
+    pub fn require(&self, permission: Permission) -> Result<(), ConsoleError> {
+        if self.can(permission) {
+            Ok(())
+        } else {
+            Err(ConsoleError::forbidden(self.lang, format!("{permission} is required")).for_htmx(self.htmx))
+        }
+    }
+
+    pub fn core_error(&self, e: CoreError) -> ConsoleError {
+        ConsoleError::from_core(e, self.lang).for_htmx(self.htmx)
+    }
+
+    fn csrf_refused(&self) -> ConsoleError {
+        ConsoleError::forbidden(self.lang, "missing or wrong CSRF token; reload the page").for_htmx(self.htmx)
+    }
+}
+
+impl FromRequestParts<AppState> for Console {
+    type Rejection = ConsoleError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ConsoleError> {
+        let console = Self::resolve(parts, state).await?;
+        if is_unsafe(&parts.method) && !header_csrf_ok(&parts.headers, &console.token) {
+            return Err(console.csrf_refused());
+        }
+        Ok(console)
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfField {
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
+}
+
+async fn form_bytes(parts: Parts, body: axum::body::Body, state: &AppState, lang: Lang) -> Result<Bytes, ConsoleError> {
+    // Through the extractor, so that the route's body limit applies.
+    Bytes::from_request(Request::from_parts(parts, body), state)
+        .await
+        .map_err(|e| ConsoleError::page(e.status(), lang, "error-bad-request", Some(e.body_text())))
+}
+
+fn parse_form<T: DeserializeOwned>(bytes: &[u8], lang: Lang) -> Result<T, ConsoleError> {
+    serde_html_form::from_bytes(bytes).map_err(|e| ConsoleError::bad_request(lang, e.to_string()))
+}
+
+/// A signed-in user's form submission, CSRF-checked.
+pub struct ConsoleForm<T> {
+    pub console: Console,
+    pub form: T,
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ConsoleForm<T> {
+    type Rejection = ConsoleError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ConsoleError> {
+        let (parts, body) = req.into_parts();
+        let console = Console::resolve(&parts, state).await?;
+        let header_ok = header_csrf_ok(&parts.headers, &console.token);
+        let bytes = form_bytes(parts, body, state, console.lang).await?;
+        let sent: CsrfField = parse_form(&bytes, console.lang)?;
+        if !header_ok && !body_csrf_ok(sent.csrf.as_deref(), &console.token) {
+            return Err(console.csrf_refused());
+        }
+        let form = parse_form(&bytes, console.lang).map_err(|e| e.for_htmx(console.htmx))?;
+        Ok(Self { console, form })
+    }
+}
+
+/// A session between password and second factor.
+pub struct Pending {
+    pub token: String,
+    pub session: SessionInfo,
+    pub csrf: String,
+    pub lang: Lang,
+    pub htmx: bool,
+    pub path: String,
+}
+
+impl Pending {
+    async fn resolve(parts: &Parts, state: &AppState) -> Result<Self, ConsoleError> {
+        let lang = Lang::negotiate(&parts.headers);
+        let htmx = is_htmx(&parts.headers);
+        let token = session_cookie(&parts.headers, state).ok_or_else(|| ConsoleError::redirect("/login", htmx))?;
+        let session = match state.tutela.session(&token).await {
+            Ok(s) => s,
+            Err(CoreError::Unauthenticated(_)) => {
+                return Err(ConsoleError::redirect("/login", htmx));
+            }
+            Err(e) => return Err(ConsoleError::from_core(e, lang).for_htmx(htmx)),
+        };
+        if session.mfa_done {
+            return Err(ConsoleError::redirect("/", htmx));
+        }
+        if is_unsafe(&parts.method) {
+            check_fetch_site(&parts.method, &parts.headers)
+                .map_err(|_| ConsoleError::forbidden(lang, "cross-site request").for_htmx(htmx))?;
+        }
+        Ok(Self { csrf: csrf_token(&token), token, session, lang, htmx, path: path_of(parts) })
+    }
+}
+
+impl FromRequestParts<AppState> for Pending {
+    type Rejection = ConsoleError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ConsoleError> {
+        let pending = Self::resolve(parts, state).await?;
+        if is_unsafe(&parts.method) && !header_csrf_ok(&parts.headers, &pending.token) {
+            return Err(ConsoleError::forbidden(pending.lang, "missing or wrong CSRF token").for_htmx(pending.htmx));
+        }
+        Ok(pending)
+    }
+}
+
+/// A form posted on a pending session (the second factor, enrolment), CSRF-checked against
+/// the pending session's token.
+pub struct PendingForm<T> {
+    pub pending: Pending,
+    pub form: T,
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for PendingForm<T> {
+    type Rejection = ConsoleError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ConsoleError> {
+        let (parts, body) = req.into_parts();
+        let pending = Pending::resolve(&parts, state).await?;
+        let header_ok = header_csrf_ok(&parts.headers, &pending.token);
+        let bytes = form_bytes(parts, body, state, pending.lang).await?;
+        let sent: CsrfField = parse_form(&bytes, pending.lang)?;
+        if !header_ok && !body_csrf_ok(sent.csrf.as_deref(), &pending.token) {
+            return Err(ConsoleError::forbidden(pending.lang, "missing or wrong CSRF token; reload the page")
+                .for_htmx(pending.htmx));
+        }
+        let form = parse_form(&bytes, pending.lang)?;
+        Ok(Self { pending, form })
+    }
+}
+
+/// A form posted without a session (sign-in, setup). There is no session to bind a token
+/// to; the cookie's SameSite=Strict and the Fetch Metadata check keep other sites out.
+pub struct PublicForm<T> {
+    pub prefs: Prefs,
+    pub form: T,
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for PublicForm<T> {
+    type Rejection = ConsoleError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ConsoleError> {
+        let (mut parts, body) = req.into_parts();
+        let Ok(prefs) = Prefs::from_request_parts(&mut parts, state).await;
+        check_fetch_site(&parts.method, &parts.headers)
+            .map_err(|_| ConsoleError::forbidden(prefs.lang, "cross-site request"))?;
+        let bytes = form_bytes(parts, body, state, prefs.lang).await?;
+        let form = parse_form(&bytes, prefs.lang)?;
+        Ok(Self { prefs, form })
+    }
+}
+
+/// An uploaded file and the other fields of a multipart form, CSRF-checked.
+pub struct ConsoleUpload {
+    pub console: Console,
+    pub fields: Vec<(String, String)>,
+    pub file: Option<(String, Vec<u8>)>,
+}
+
+impl ConsoleUpload {
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+impl FromRequest<AppState> for ConsoleUpload {
+    type Rejection = ConsoleError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ConsoleError> {
+        let (parts, body) = req.into_parts();
+        let console = Console::resolve(&parts, state).await?;
+        let header_ok = header_csrf_ok(&parts.headers, &console.token);
+        let lang = console.lang;
+        let bad = move |e: axum::extract::multipart::MultipartError| {
+            ConsoleError::page(e.status(), lang, "error-bad-request", Some(e.body_text()))
+        };
+        let mut multipart = axum::extract::Multipart::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|e| ConsoleError::page(e.status(), lang, "error-bad-request", Some(e.body_text())))?;
+        let mut fields = Vec::new();
+        let mut file = None;
+        while let Some(field) = multipart.next_field().await.map_err(bad)? {
+            let name = field.name().unwrap_or_default().to_owned();
+            match field.file_name().map(ToOwned::to_owned) {
+                Some(file_name) => file = Some((file_name, field.bytes().await.map_err(bad)?.to_vec())),
+                None => fields.push((name, field.text().await.map_err(bad)?)),
+            }
+        }
+        let upload = Self { console, fields, file };
+        // Checked once the body is read, and before anything is done with it.
+        if !header_ok && !body_csrf_ok(upload.field("_csrf"), &upload.console.token) {
+            return Err(upload.console.csrf_refused());
+        }
+        Ok(upload)
+    }
+}
+
+/// The pending or signed-in session token of a request, for signing out.
+pub fn any_session(headers: &HeaderMap, state: &AppState) -> Option<String> {
+    session_cookie(headers, state)
+}
+
+pub fn csrf_matches(sent: Option<&str>, session_token: &str) -> bool {
+    body_csrf_ok(sent, session_token)
+}

@@ -1,0 +1,202 @@
+//! What a real-browser test needs: the server in-process over TLS on a loopback port, and
+//! Debian's chromium driven through chromedriver. Missing browsers fail the test: a console
+//! whose browser test silently skipped is a console nobody tested.
+
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use thirtyfour::prelude::*;
+use thirtyfour::stringmatch::StringMatch;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::sync::oneshot;
+use tutela_web::{AppState, ServeConfig, TlsFiles, router, serve};
+
+/// How long any one wait in the browser may take before the test fails.
+pub const WAIT: Duration = Duration::from_secs(20);
+const POLL: Duration = Duration::from_millis(100);
+
+/// The console served over TLS with a fresh self-signed certificate.
+pub struct Server {
+    pub base: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+    _certs: tempfile::TempDir,
+}
+
+impl Server {
+    pub async fn start(state: AppState) -> Self {
+        let certs = tempfile::tempdir().unwrap();
+        let generated =
+            rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+        let (cert, key) = (certs.path().join("cert.pem"), certs.path().join("key.pem"));
+        std::fs::write(&cert, generated.cert.pem()).unwrap();
+        std::fs::write(&key, generated.key_pair.serialize_pem()).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let config = ServeConfig { tls: Some(TlsFiles { cert, key }), grace: Duration::from_secs(2) };
+        let app = router(state);
+        let task = tokio::spawn(async move {
+            serve(listener, app, config, async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("the server runs");
+        });
+        Self { base: format!("https://{addr}"), stop: Some(stop), task, _certs: certs }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+fn binary(var: &str, default: &str) -> PathBuf {
+    let path = PathBuf::from(std::env::var(var).unwrap_or_else(|_| default.to_owned()));
+    assert!(
+        path.exists(),
+        "{} not found (set {var}); install Debian's chromium and chromium-driver: apt-get install -y chromium chromium-driver",
+        path.display()
+    );
+    path
+}
+
+/// chromedriver on a free loopback port, killed when dropped (also when the test panics).
+pub struct Chromedriver {
+    child: Child,
+    pub url: String,
+    _profile: tempfile::TempDir,
+    pub chromium: PathBuf,
+    pub profile: PathBuf,
+}
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Asks chromedriver's status endpoint whether it is ready. chromedriver may keep the
+/// connection open, so the answer is read only until it says so, within a bound.
+async fn ready(port: u16) -> bool {
+    let ask = async {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+        let request = format!("GET /status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.ok()?;
+        let mut answer = Vec::new();
+        let mut buf = [0_u8; 4096];
+        loop {
+            let n = stream.read(&mut buf).await.ok()?;
+            answer.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&answer);
+            if text.contains("\"ready\":true") {
+                return Some(());
+            }
+            if n == 0 {
+                return None;
+            }
+        }
+    };
+    matches!(tokio::time::timeout(Duration::from_secs(2), ask).await, Ok(Some(())))
+}
+
+impl Chromedriver {
+    pub async fn start() -> Self {
+        let driver = binary("TUTELA_TEST_CHROMEDRIVER", "/usr/bin/chromedriver");
+        let chromium = binary("TUTELA_TEST_CHROMIUM", "/usr/bin/chromium");
+        let port = StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(&driver)
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", driver.display()));
+        let profile = tempfile::tempdir().unwrap();
+        let this = Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            profile: profile.path().to_owned(),
+            _profile: profile,
+            chromium,
+        };
+        let deadline = Instant::now() + WAIT;
+        while !ready(port).await {
+            assert!(Instant::now() < deadline, "chromedriver did not answer on port {port} within {WAIT:?}");
+            tokio::time::sleep(POLL).await;
+        }
+        this
+    }
+
+    pub async fn browser(&self) -> WebDriver {
+        let mut caps = DesiredCapabilities::chrome();
+        caps.set_binary(&self.chromium.to_string_lossy()).unwrap();
+        for arg in [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--ignore-certificate-errors",
+            "--window-size=1400,1000",
+            "--lang=en-US",
+        ] {
+            caps.add_arg(arg).unwrap();
+        }
+        caps.add_arg(&format!("--user-data-dir={}", self.profile.display())).unwrap();
+        caps.accept_insecure_certs(true).unwrap();
+        WebDriver::new(self.url.clone(), caps).await.expect("a chromium session")
+    }
+}
+
+/// The first element matching `by`, waiting for it.
+pub async fn element(driver: &WebDriver, by: By) -> WebElement {
+    let what = format!("{by:?}");
+    driver.query(by).wait(WAIT, POLL).desc(&what).first().await.unwrap_or_else(|e| panic!("waiting for {what}: {e}"))
+}
+
+/// The first element matching `by` whose text contains `text`, waiting for it.
+pub async fn element_with_text(driver: &WebDriver, by: By, text: &str) -> WebElement {
+    let what = format!("{by:?} containing {text:?}");
+    driver
+        .query(by)
+        .with_text(StringMatch::new(text.to_owned()).partial())
+        .wait(WAIT, POLL)
+        .desc(&what)
+        .first()
+        .await
+        .unwrap_or_else(|e| panic!("waiting for {what}: {e}"))
+}
+
+/// Types into a field after clearing it.
+pub async fn fill(driver: &WebDriver, id: &str, text: &str) {
+    let input = element(driver, By::Id(id)).await;
+    input.clear().await.unwrap();
+    input.send_keys(text).await.unwrap();
+}
+
+pub async fn click(driver: &WebDriver, by: By) {
+    element(driver, by).await.click().await.unwrap();
+}
+
+/// Waits until the browser shows a page whose path starts with `path`.
+pub async fn wait_for_path(driver: &WebDriver, path: &str) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let url = driver.current_url().await.unwrap();
+        if url.path().starts_with(path) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "still at {url}, expected {path}");
+        tokio::time::sleep(POLL).await;
+    }
+}
