@@ -149,21 +149,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "timing-dependent; run with `cargo test --release -p tutela-crypto -- --ignored`"]
-    fn throughput_is_at_least_100k_lookups_per_second() {
-        const LOOKUPS: u32 = 200_000;
-        let a = indexer(6);
-        let values: Vec<String> = (0..LOOKUPS).map(|n| format!("customer-{n}@example.org")).collect();
-        let start = std::time::Instant::now();
-        for value in &values {
-            std::hint::black_box(a.index("email", value));
-        }
-        let per_second = f64::from(LOOKUPS) / start.elapsed().as_secs_f64();
-        println!("blind index: {per_second:.0} lookups/s");
-        assert!(per_second > 100_000.0, "{per_second:.0} lookups/s");
-    }
-
-    #[test]
     fn debug_hides_key() {
         assert_eq!(format!("{:?}", indexer(5)), "BlindIndexer(…)");
     }
