@@ -85,6 +85,20 @@ impl ImportReader {
         }
     }
 
+    /// The header row of a file in memory, read with the same format, encoding and delimiter
+    /// rules as an import, without a mapping: for choosing a preset or mapping columns
+    /// before the import itself.
+    pub fn header_row(bytes: Vec<u8>, format: FileFormat, encoding: Encoding) -> Result<Vec<String>, ImportError> {
+        let headers = match format {
+            FileFormat::Csv => CsvRows::open(Box::new(Cursor::new(bytes)), encoding)?.1,
+            FileFormat::Xlsx => SheetRows::open(Cursor::new(bytes))?.1,
+        };
+        if headers.iter().all(String::is_empty) {
+            return Err(ImportError::Header("the header row is blank; the first row must name the columns".to_owned()));
+        }
+        Ok(headers)
+    }
+
     fn from_csv(
         input: Input,
         encoding: Encoding,

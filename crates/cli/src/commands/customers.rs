@@ -105,7 +105,9 @@ fn mapping(
     let base = match preset {
         None => None,
         Some("auto") => {
-            let headers = ImportReader::open(file, None, encoding, &ColumnMapping::new())?.headers().to_vec();
+            let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+            let format = tutela_import::FileFormat::detect(Some(file), &bytes[..bytes.len().min(8)])?;
+            let headers = ImportReader::header_row(bytes, format, encoding)?;
             Some(tutela_import::detect_preset(&headers).context("--preset auto: no preset matches the header row")?)
         }
         Some(id) => Some(Preset::from_id(id).with_context(|| format!("--preset: unknown preset {id:?}"))?),

@@ -131,11 +131,7 @@ async fn import(
         .parse()
         .map_err(|e: tutela_import::ImportError| ApiError::invalid("encoding", e.to_string()))?;
     let bytes = body.to_vec();
-    let header_probe = || {
-        ImportReader::from_bytes(bytes.clone(), format, encoding, &ColumnMapping::new())
-            .ok()
-            .map(|r| r.headers().to_vec())
-    };
+    let header_probe = || ImportReader::header_row(bytes.clone(), format, encoding).ok();
     let mapping = mapping_for(params.preset.as_deref(), &params.map, header_probe)?;
     let open = || ImportReader::from_bytes(bytes.clone(), format, encoding, &mapping);
     let report = state.tutela.import_customers(&p, open, ImportOptions { skip_bad: params.skip_bad }, |_| {}).await?;
