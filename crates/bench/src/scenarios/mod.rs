@@ -1,0 +1,7 @@
+//! One module per scenario; each returns a [`crate::report::Report`].
+
+pub mod import;
+pub mod lookup;
+pub mod read;
+pub mod seal;
+pub mod verify;
