@@ -153,6 +153,21 @@ async fn form_bytes(parts: Parts, body: axum::body::Body, state: &AppState, lang
         .map_err(|e| ConsoleError::page(e.status(), lang, "error-bad-request", Some(e.body_text())))
 }
 
+/// The body of a form post if its CSRF token — the header, or else the `_csrf` field —
+/// matches the session's; `None` if it does not.
+async fn csrf_checked_body(
+    parts: Parts,
+    body: axum::body::Body,
+    state: &AppState,
+    token: &str,
+    lang: Lang,
+) -> Result<Option<Bytes>, ConsoleError> {
+    let header_ok = header_csrf_ok(&parts.headers, token);
+    let bytes = form_bytes(parts, body, state, lang).await?;
+    let sent: CsrfField = parse_form(&bytes, lang)?;
+    Ok((header_ok || body_csrf_ok(sent.csrf.as_deref(), token)).then_some(bytes))
+}
+
 fn parse_form<T: DeserializeOwned>(bytes: &[u8], lang: Lang) -> Result<T, ConsoleError> {
     serde_html_form::from_bytes(bytes).map_err(|e| ConsoleError::bad_request(lang, e.to_string()))
 }
@@ -169,12 +184,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ConsoleForm<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ConsoleError> {
         let (parts, body) = req.into_parts();
         let console = Console::resolve(&parts, state).await?;
-        let header_ok = header_csrf_ok(&parts.headers, &console.token);
-        let bytes = form_bytes(parts, body, state, console.lang).await?;
-        let sent: CsrfField = parse_form(&bytes, console.lang)?;
-        if !header_ok && !body_csrf_ok(sent.csrf.as_deref(), &console.token) {
+        let Some(bytes) = csrf_checked_body(parts, body, state, &console.token, console.lang).await? else {
             return Err(console.csrf_refused());
-        }
+        };
         let form = parse_form(&bytes, console.lang).map_err(|e| e.for_htmx(console.htmx))?;
         Ok(Self { console, form })
     }
@@ -238,13 +250,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for PendingForm<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ConsoleError> {
         let (parts, body) = req.into_parts();
         let pending = Pending::resolve(&parts, state).await?;
-        let header_ok = header_csrf_ok(&parts.headers, &pending.token);
-        let bytes = form_bytes(parts, body, state, pending.lang).await?;
-        let sent: CsrfField = parse_form(&bytes, pending.lang)?;
-        if !header_ok && !body_csrf_ok(sent.csrf.as_deref(), &pending.token) {
+        let Some(bytes) = csrf_checked_body(parts, body, state, &pending.token, pending.lang).await? else {
             return Err(ConsoleError::forbidden(pending.lang, "missing or wrong CSRF token; reload the page")
                 .for_htmx(pending.htmx));
-        }
+        };
         let form = parse_form(&bytes, pending.lang)?;
         Ok(Self { pending, form })
     }

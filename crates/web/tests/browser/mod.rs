@@ -164,17 +164,27 @@ pub async fn element(driver: &WebDriver, by: By) -> WebElement {
     driver.query(by).wait(WAIT, POLL).desc(&what).first().await.unwrap_or_else(|e| panic!("waiting for {what}: {e}"))
 }
 
-/// The first element matching `by` whose text contains `text`, waiting for it.
+/// The first element matching `by` whose text contains `text`, waiting for it. An element
+/// that htmx replaces while its text is read goes stale; the query then starts again.
 pub async fn element_with_text(driver: &WebDriver, by: By, text: &str) -> WebElement {
     let what = format!("{by:?} containing {text:?}");
-    driver
-        .query(by)
-        .with_text(StringMatch::new(text.to_owned()).partial())
-        .wait(WAIT, POLL)
-        .desc(&what)
-        .first()
-        .await
-        .unwrap_or_else(|e| panic!("waiting for {what}: {e}"))
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let found = driver
+            .query(by.clone())
+            .with_text(StringMatch::new(text.to_owned()).partial())
+            .wait(WAIT, POLL)
+            .desc(&what)
+            .first()
+            .await;
+        match found {
+            Ok(element) => return element,
+            Err(e) if e.to_string().contains("stale") && Instant::now() < deadline => {
+                tokio::time::sleep(POLL).await;
+            }
+            Err(e) => panic!("waiting for {what}: {e}"),
+        }
+    }
 }
 
 /// Types into a field after clearing it.
