@@ -19,6 +19,17 @@ fn write_file(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathB
     path
 }
 
+/// Imports a file written by the test with [`mapping`].
+async fn import_file(
+    h: &Harness,
+    who: &tutela_core::policy::Principal,
+    path: &std::path::Path,
+    skip_bad: bool,
+) -> Result<tutela_core::vault::import::ImportReport, CoreError> {
+    let open = || ImportReader::open(path, None, Encoding::Auto, &mapping());
+    h.tutela.import_customers(who, open, ImportOptions { skip_bad }, |_| {}).await
+}
+
 fn mapping() -> ColumnMapping {
     ColumnMapping::new()
         .map("name", "姓名")
@@ -61,32 +72,14 @@ async fn a_bad_row_refuses_the_whole_file(backend: Backend) {
     let h = Harness::new(backend).await;
     let text = format!("{GOOD}王五,12,wang@example.com,,华南\n");
     let path = write_file(h.dir.path(), "bad.csv", &text);
-    let report = h
-        .tutela
-        .import_customers(
-            &steward(),
-            || ImportReader::open(&path, None, Encoding::Auto, &mapping()),
-            ImportOptions::default(),
-            |_| {},
-        )
-        .await
-        .unwrap();
+    let report = import_file(&h, &steward(), &path, false).await.unwrap();
     assert!(report.refused);
     assert_eq!(report.rejected, 1);
     assert_eq!(report.errors[0].line, 4);
     assert_eq!(report.errors[0].column.as_deref(), Some("手机"));
     assert_eq!(h.tutela.customer_count().await.unwrap(), 0, "nothing of a failed import stays");
 
-    let skipped = h
-        .tutela
-        .import_customers(
-            &steward(),
-            || ImportReader::open(&path, None, Encoding::Auto, &mapping()),
-            ImportOptions { skip_bad: true },
-            |_| {},
-        )
-        .await
-        .unwrap();
+    let skipped = import_file(&h, &steward(), &path, true).await.unwrap();
     assert_eq!((skipped.imported, skipped.rejected, skipped.refused), (2, 1, false));
     assert_eq!(h.tutela.customer_count().await.unwrap(), 2);
     h.close().await;
@@ -118,16 +111,7 @@ async fn import_needs_permission(backend: Backend) {
     let h = Harness::new(backend).await;
     let path = write_file(h.dir.path(), "ok.csv", GOOD);
     let sales = principal("sales@example.com", &[Permission::CustomerRead, Permission::CustomerWrite]);
-    let err = h
-        .tutela
-        .import_customers(
-            &sales,
-            || ImportReader::open(&path, None, Encoding::Auto, &mapping()),
-            ImportOptions::default(),
-            |_| {},
-        )
-        .await
-        .unwrap_err();
+    let err = import_file(&h, &sales, &path, false).await.unwrap_err();
     assert!(matches!(err, CoreError::Forbidden(_)));
     h.close().await;
 }
@@ -143,15 +127,7 @@ async fn drain(export: &mut tutela_core::vault::Export) -> String {
 async fn export_masks_unless_revealed(backend: Backend) {
     let h = Harness::new(backend).await;
     let path = write_file(h.dir.path(), "ok.csv", GOOD);
-    h.tutela
-        .import_customers(
-            &steward(),
-            || ImportReader::open(&path, None, Encoding::Auto, &mapping()),
-            ImportOptions::default(),
-            |_| {},
-        )
-        .await
-        .unwrap();
+    import_file(&h, &steward(), &path, false).await.unwrap();
 
     let exporter = principal("exporter@example.com", &[Permission::CustomerExport, Permission::RevealConfidential]);
     let mut masked = h.tutela.begin_export(&exporter, ExportFormat::Csv, None).await.unwrap();

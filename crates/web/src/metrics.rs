@@ -19,7 +19,7 @@ pub async fn track(request: Request, next: Next) -> Response {
     response
 }
 
-/// Gauges sampled on each scrape.
+/// Samples the gauges (audit queue depth, key versions); the server calls it every few seconds.
 pub fn sample_gauges(tutela: &tutela_core::Tutela) {
     #[allow(clippy::cast_precision_loss)] // queue depths and version numbers are small
     {
