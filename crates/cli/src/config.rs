@@ -16,6 +16,7 @@ pub struct Config {
     pub database_url: String,
     pub server: ServerConfig,
     pub session: SessionConfig,
+    pub password: PasswordConfig,
     pub keys: KeysConfig,
 }
 
@@ -43,6 +44,13 @@ pub struct SessionConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct PasswordConfig {
+    /// The shortest password accepted, in characters (8 to 64; checked when Tutela opens).
+    pub min_length: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct KeysConfig {
     /// `file` (a 32-byte key file, default) or `passphrase` (Argon2id over a passphrase file).
     pub provider: String,
@@ -65,6 +73,7 @@ impl Default for Config {
                 public_url: None,
             },
             session: SessionConfig { idle_minutes: 30, absolute_hours: 12 },
+            password: PasswordConfig { min_length: 12 },
             keys: KeysConfig { provider: "file".into(), key_file: None, passphrase_file: None },
         }
     }
@@ -74,7 +83,7 @@ impl Default for Config {
 fn is_config_key(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
     ["data_dir", "database_url"].contains(&key.as_str())
-        || ["server__", "session__", "keys__"].iter().any(|section| key.starts_with(section))
+        || ["server__", "session__", "password__", "keys__"].iter().any(|section| key.starts_with(section))
 }
 
 impl Config {
@@ -111,5 +120,21 @@ impl Config {
 
     pub fn key_file(&self) -> PathBuf {
         self.keys.key_file.clone().unwrap_or_else(|| self.data_dir.join("keys").join("root.key"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sample configuration is the reference: it must load, and say the defaults.
+    #[test]
+    fn the_sample_config_loads_with_the_defaults() {
+        let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tutela.toml.example");
+        let loaded = Config::load(Some(&sample), None, None).unwrap();
+        let default = Config::default();
+        assert_eq!(loaded.password.min_length, default.password.min_length);
+        assert_eq!(loaded.session.idle_minutes, default.session.idle_minutes);
+        assert_eq!(loaded.keys.provider, default.keys.provider);
     }
 }

@@ -97,6 +97,7 @@ pub async fn open_tutela(config: &Config, create: bool) -> anyhow::Result<Arc<Tu
     let core = CoreConfig {
         session_idle: time::Duration::minutes(i64::from(config.session.idle_minutes)),
         session_absolute: time::Duration::hours(i64::from(config.session.absolute_hours)),
+        password_min_length: config.password.min_length,
         ..CoreConfig::default()
     };
     let tutela = Tutela::open(store, provider, Arc::new(SystemClock), PasswordHasher::new(), core).await?;

@@ -11,9 +11,11 @@ use tutela_store::{Mutation, RoleRow, Store};
 
 use crate::audit::{self, AuditEvent, AuditLog, Outcome, VerifyReport};
 use crate::clock::Clock;
+use crate::identity::{Lockouts, PasswordPolicy, SignInLimits};
 use crate::keys::Keys;
 use crate::policy::{Permission, Principal, builtin_roles};
 use crate::schema::default_fields;
+use crate::stamp_cache::StampCache;
 use crate::{CoreError, CoreResult};
 
 /// Policy settings of the domain.
@@ -27,6 +29,10 @@ pub struct Config {
     pub second_factor_window: time::Duration,
     /// The issuer shown in authenticator apps.
     pub totp_issuer: String,
+    /// The shortest password accepted, in characters (8 to 64); see [`PasswordPolicy`].
+    pub password_min_length: usize,
+    /// Throttling and lockout of failed sign-ins; see [`SignInLimits`].
+    pub sign_in: SignInLimits,
 }
 
 impl Default for Config {
@@ -36,6 +42,8 @@ impl Default for Config {
             session_absolute: time::Duration::hours(12),
             second_factor_window: time::Duration::minutes(10),
             totp_issuer: "Tutela".into(),
+            password_min_length: 12,
+            sign_in: SignInLimits::default(),
         }
     }
 }
@@ -46,7 +54,11 @@ pub struct Tutela {
     pub(crate) audit: AuditLog,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) passwords: PasswordHasher,
+    pub(crate) password_policy: PasswordPolicy,
+    pub(crate) lockouts: Lockouts,
     pub(crate) config: Config,
+    /// The schema and token principals, valid while the store's stamp is unchanged.
+    pub(crate) cache: StampCache,
     audit_public_keys: HashMap<u32, [u8; 32]>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
@@ -61,6 +73,8 @@ impl Tutela {
         passwords: PasswordHasher,
         config: Config,
     ) -> CoreResult<Self> {
+        let password_policy = PasswordPolicy::new(config.password_min_length)?;
+        let lockouts = Lockouts::new(config.sign_in.clone());
         let opened = Keys::open(store.clone(), provider, clock.as_ref()).await?;
         let (audit, writer) = AuditLog::start(store.clone(), opened.signer, clock.clone());
         let tutela = Self {
@@ -69,7 +83,10 @@ impl Tutela {
             audit,
             clock,
             passwords,
+            password_policy,
+            lockouts,
             config,
+            cache: StampCache::default(),
             audit_public_keys: opened.audit_public_keys,
             writer: Mutex::new(Some(writer)),
         };
@@ -121,6 +138,14 @@ impl Tutela {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    pub fn password_policy(&self) -> &PasswordPolicy {
+        &self.password_policy
+    }
+
+    pub fn password_hasher(&self) -> &PasswordHasher {
+        &self.passwords
     }
 
     /// Deny by default: the permission or a `Forbidden`, the refusal itself audited.

@@ -12,6 +12,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::available_parallelism;
 
 use argon2::password_hash::{self, PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
@@ -37,6 +38,9 @@ struct Inner {
     /// in practice, for [`PasswordHasher::verify_dummy`].
     dummy_phc: String,
     permits: Arc<Semaphore>,
+    /// Verifications started, real and dummy alike: sign-in load for the metrics, and the
+    /// proof in tests that every refusal costs the same work.
+    verifications: AtomicU64,
 }
 
 /// Fixed 16-byte salt of the dummy hash ("tutela dummysalt"). Its value is irrelevant; its
@@ -84,7 +88,8 @@ impl PasswordHasher {
             params.t_cost(),
             params.p_cost()
         );
-        Self { inner: Arc::new(Inner { argon2, params, dummy_phc, permits: Arc::new(Semaphore::new(permits.max(1))) }) }
+        let permits = Arc::new(Semaphore::new(permits.max(1)));
+        Self { inner: Arc::new(Inner { argon2, params, dummy_phc, permits, verifications: AtomicU64::new(0) }) }
     }
 
     /// Hashes `password` with a fresh random salt; returns a PHC string.
@@ -103,6 +108,7 @@ impl PasswordHasher {
     pub async fn verify(&self, password: SecretString, phc: &str) -> Result<bool, CryptoError> {
         let argon2 = self.argon2()?;
         let phc = phc.to_owned();
+        self.inner.verifications.fetch_add(1, Ordering::Relaxed);
         self.run_blocking(move || verify_blocking(&argon2, &password, &phc)).await
     }
 
@@ -112,8 +118,15 @@ impl PasswordHasher {
     pub async fn verify_dummy(&self, password: SecretString) {
         let Ok(argon2) = self.argon2() else { return };
         let dummy = self.inner.dummy_phc.clone();
+        self.inner.verifications.fetch_add(1, Ordering::Relaxed);
         // The outcome is meaningless by construction; only the time spent matters.
         let _ = self.run_blocking(move || verify_blocking(&argon2, &password, &dummy)).await;
+    }
+
+    /// How many verifications ([`PasswordHasher::verify`] and
+    /// [`PasswordHasher::verify_dummy`] together) this hasher and its clones have started.
+    pub fn verifications(&self) -> u64 {
+        self.inner.verifications.load(Ordering::Relaxed)
     }
 
     /// True if `phc` was not made with this hasher's algorithm, version and cost (or cannot
@@ -243,6 +256,16 @@ mod tests {
         let argon2i = "$argon2i$v=19$m=64,t=1,p=1$dHV0ZWxhIGR1bW15c2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
         assert!(matches!(hasher.verify(pw("pw"), argon2i).await, Err(CryptoError::PasswordHash(_))));
         assert!(hasher.needs_rehash("garbage"));
+    }
+
+    #[tokio::test]
+    async fn real_and_dummy_verifications_are_counted_alike() {
+        let hasher = cheap();
+        let phc = hasher.hash(pw("pw")).await.unwrap();
+        assert_eq!(hasher.verifications(), 0, "hashing is not verifying");
+        hasher.verify(pw("wrong"), &phc).await.unwrap();
+        hasher.clone().verify_dummy(pw("wrong")).await;
+        assert_eq!(hasher.verifications(), 2);
     }
 
     #[tokio::test]

@@ -47,7 +47,7 @@ async fn setup_creates_the_first_administrator(backend: Backend) {
     let a = submit(fields(token, "short")).await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "a short password is refused");
     assert!(
-        a.body.contains("use 12 to 128 characters") && a.body.contains(&format!("value=\"{token}\"")),
+        a.body.contains("Use at least 12 characters.") && a.body.contains(&format!("value=\"{token}\"")),
         "the token is kept"
     );
     let a = submit(fields(token, "a long enough password")).await;
@@ -157,7 +157,7 @@ async fn administration_pages(backend: Backend) {
     let a = post(&app, "/users", s, &user("short")).await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        a.body.contains("use 12 to 128 characters")
+        a.body.contains("Use at least 12 characters.")
             && a.body.contains("value=\"new@example.com\"")
             && !a.body.contains("value=\"short\"")
     );
@@ -231,9 +231,86 @@ async fn erasure_needs_a_reason_and_confirmation(backend: Backend) {
     h.close().await;
 }
 
+/// The users page: the password policy's reasons in both languages next to the field, and a
+/// locked user shown with the end of the lock and a button that lifts it.
+async fn users_page_explains_passwords_and_lifts_lockouts(backend: Backend) {
+    let h = Harness::new(backend).await;
+    create_user(&h, "admin@example.com", &["administrator"]).await;
+    create_user(&h, "target@example.com", &["support"]).await;
+    let admin = sign_in(&h, "admin@example.com").await;
+    let app = app(&h);
+    let csrf = get(&app, "/users", Some(&admin), "en").await.csrf();
+    let s = Some(admin.as_str());
+    let user = |password: &'static str| {
+        vec![
+            ("_csrf", csrf.as_str()),
+            ("email", "new@example.com"),
+            ("display_name", "New"),
+            ("password", password),
+            ("roles", "support"),
+        ]
+    };
+    let a = post(&app, "/users", s, &user("Password1234")).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(a.body.contains("This password is on a list of common or breached passwords."), "{}", a.body);
+    let zh = call(
+        &app,
+        Method::POST,
+        "/users",
+        Call { session: s, lang: Some("zh-CN"), form: Some(form(&user("new.new.new.new"))), ..Call::default() },
+    )
+    .await;
+    assert_eq!(zh.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(zh.body.contains("去掉其中的电子邮箱、姓名或“Tutela”后，剩余不足 12 个字符。"), "{}", zh.body);
+    assert!(
+        h.tutela.users(&tutela_core::testing::operator()).await.unwrap().iter().all(|u| u.email != "new@example.com")
+    );
+    let target = h.tutela.users(&tutela_core::testing::operator()).await.unwrap();
+    let target = target.iter().find(|u| u.email == "target@example.com").unwrap().id;
+    for _ in 0..5 {
+        assert!(h.tutela.login("target@example.com", "wrong password here".into(), None, None).await.is_err());
+    }
+    let page = get(&app, "/users", s, "en").await;
+    assert!(page.body.contains("Sign-in paused until") && page.body.contains(&format!("/users/{target}/unlock")));
+    assert!(get(&app, "/users", s, "zh-CN").await.body.contains("登录暂停至"));
+    let a = post(&app, &format!("/users/{target}/unlock"), s, &[("_csrf", &csrf)]).await;
+    assert_eq!(a.location(), "/users?notice=unlocked");
+    let page = get(&app, "/users?notice=unlocked", s, "en").await;
+    assert!(page.body.contains("The sign-in lockout was cleared.") && !page.body.contains("Sign-in paused until"));
+    assert!(h.tutela.login("target@example.com", support::PASSWORD.into(), None, None).await.is_ok());
+    h.close().await;
+}
+
+/// After five failures the right password gets the very page a wrong one gets, in both
+/// languages, and so does an account that does not exist.
+async fn a_locked_sign_in_looks_like_a_wrong_password(backend: Backend) {
+    let h = Harness::new(backend).await;
+    create_user(&h, "sales@example.com", &["sales"]).await;
+    let app = app(&h);
+    let attempt = async |email: &str, password: &str, lang: &str| {
+        let c =
+            Call { lang: Some(lang), form: Some(form(&[("email", email), ("password", password)])), ..Call::default() };
+        let a = call(&app, Method::POST, "/login", c).await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{email}");
+        a.body.replace(email, "EMAIL")
+    };
+    let wrong = attempt("sales@example.com", "wrong password here", "en").await;
+    assert!(wrong.contains("Wrong e-mail or password. After repeated failures sign-in pauses for a while"));
+    for _ in 0..4 {
+        attempt("sales@example.com", "wrong password here", "en").await;
+    }
+    assert_eq!(attempt("sales@example.com", support::PASSWORD, "en").await, wrong, "locked looks wrong");
+    assert_eq!(attempt("nobody@example.com", support::PASSWORD, "en").await, wrong, "unknown looks wrong");
+    let zh = attempt("sales@example.com", support::PASSWORD, "zh-CN").await;
+    assert!(zh.contains("电子邮箱或密码错误。多次失败后登录会暂停一段时间"), "{zh}");
+    h.close().await;
+}
+
 tutela_core::on_both_stores! {
+    a_locked_sign_in_looks_like_a_wrong_password_ => a_locked_sign_in_looks_like_a_wrong_password;
     setup_creates_the_first_administrator_ => setup_creates_the_first_administrator;
     sign_in_through_the_forms_ => sign_in_through_the_forms;
     administration_pages_ => administration_pages;
+    users_page_explains_passwords_and_lifts_lockouts_ => users_page_explains_passwords_and_lifts_lockouts;
     erasure_needs_a_reason_and_confirmation_ => erasure_needs_a_reason_and_confirmation;
 }

@@ -144,6 +144,7 @@ fn table() -> Vec<(Method, &'static str, Option<serde_json::Value>, &'static [&'
         ),
         (Method::PUT, "/api/v1/users/{user}/roles", Some(json!({"roles": ["support"]})), ADMIN),
         (Method::PUT, "/api/v1/users/{user}/status", Some(json!({"status": "active"})), ADMIN),
+        (Method::DELETE, "/api/v1/users/{user}/lockout", None, ADMIN),
         (Method::GET, "/api/v1/roles", None, ADMIN),
         (Method::PUT, "/api/v1/roles/{user}", Some(json!({"name": "custom", "permissions": ["customer.read"]})), ADMIN),
         (Method::GET, "/api/v1/audit/events", None, AUDIT),

@@ -15,7 +15,8 @@ use crate::open::open_tutela;
 pub struct InitArgs {
     #[arg(long)]
     admin_email: String,
-    /// A file holding the administrator's password (12 to 128 characters).
+    /// A file holding the administrator's password: at least `password.min_length` (12)
+    /// characters, not a common or breached one (see docs/CLI.md).
     #[arg(long, value_name = "FILE")]
     admin_password_file: PathBuf,
     #[arg(long, default_value = "Administrator")]

@@ -13,10 +13,20 @@ use crate::audit::{AuditEvent, Outcome};
 use crate::policy::{Credential, Principal};
 use crate::{CoreError, CoreResult, Tutela};
 
+use super::lockout::{ActiveLock, account_key};
+use super::password;
 use super::users::normalise_email;
 
 const TOTP_FIELD: &str = "totp_secret";
-const WRONG_CREDENTIALS: &str = "wrong e-mail or password";
+/// The one answer to every refused sign-in. It mentions the pause after repeated failures
+/// because a locked user needs to know why a right password fails; since unknown accounts
+/// are paused alike, saying so gives nothing away.
+const WRONG_CREDENTIALS: &str =
+    "wrong e-mail or password; after repeated failures sign-in pauses for a while, so try again later";
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
 
 /// A password accepted; the second factor is next, on a short-lived pending session.
 #[derive(Debug)]
@@ -46,8 +56,10 @@ pub struct SessionInfo {
 }
 
 impl Tutela {
-    /// Checks the password. Unknown users cost the same work and get the same answer as a
-    /// wrong password, so the answer does not tell which accounts exist.
+    /// Checks the password, unless failed sign-ins have locked this account or address (see
+    /// `lockout`). A wrong password, an unknown user and a locked sign-in get the same answer
+    /// and cost the same work, one Argon2id verification, so neither the answer nor its
+    /// timing tells which accounts exist or are locked.
     pub async fn login(
         &self,
         email: &str,
@@ -55,23 +67,24 @@ impl Tutela {
         source: Option<String>,
         user_agent: Option<String>,
     ) -> CoreResult<LoginStart> {
-        let claimed = email.trim().to_lowercase();
+        let claimed = account_key(email);
+        let password = password::normalise(&password);
         let user = match normalise_email(email) {
             Ok(e) => self.store.user_by_email(&e).await?,
             Err(_) => None,
         };
-        let ok = if let Some(u) = &user {
+        let refusal = self.lockouts.refusal(&claimed, source.as_deref(), self.clock.now());
+        let ok = if let (Some(u), None) = (&user, refusal) {
             self.passwords.verify(password, &u.password_hash).await? && u.status == UserStatus::Active
         } else {
             self.passwords.verify_dummy(password).await;
             false
         };
         let Some(user) = user.filter(|_| ok) else {
-            let event = AuditEvent::anonymous(&claimed, "auth.login", source).outcome(Outcome::Failed);
-            self.audit.record(event).await?;
-            return Err(CoreError::Unauthenticated(WRONG_CREDENTIALS.into()));
+            return self.refuse_login(&claimed, source, refusal).await;
         };
         let now = self.clock.now();
+        self.lockouts.succeeded(&claimed, source.as_deref(), now);
         let (pending_token, hash) = token::new_token("tps_");
         let session = SessionRow {
             token_hash: hash,
@@ -87,6 +100,35 @@ impl Tutela {
         event.actor_id = Some(user.id);
         self.audit.commit(vec![Mutation::InsertSession(session)], vec![event]).await?;
         Ok(LoginStart { pending_token, must_enrol: !user.totp_enabled })
+    }
+
+    /// Audits a refused sign-in and, unless a lock refused it (which must not prolong the
+    /// lock), counts it, auditing any lock it starts. Always the same error.
+    async fn refuse_login(
+        &self,
+        claimed: &str,
+        source: Option<String>,
+        refusal: Option<ActiveLock>,
+    ) -> CoreResult<LoginStart> {
+        let failed = AuditEvent::anonymous(claimed, "auth.login", source.clone()).outcome(Outcome::Failed);
+        let events = if let Some(lock) = refusal {
+            vec![failed.detail(serde_json::json!({ "locked": lock.scope.as_str(), "until": rfc3339(lock.until) }))]
+        } else {
+            let now = self.clock.now();
+            let locks = self.lockouts.failed(claimed, source.as_deref(), now);
+            std::iter::once(failed)
+                .chain(locks.into_iter().map(|lock| {
+                    AuditEvent::anonymous(claimed, "auth.lockout", source.clone()).detail(serde_json::json!({
+                        "scope": lock.scope.as_str(),
+                        "until": rfc3339(lock.until),
+                        "minutes": (lock.until - now).whole_minutes(),
+                        "lockouts_in_a_row": lock.count,
+                    }))
+                }))
+                .collect()
+        };
+        self.audit.commit(Vec::new(), events).await?;
+        Err(CoreError::Unauthenticated(WRONG_CREDENTIALS.into()))
     }
 
     /// Resolves a session cookie, enforcing the idle and absolute timeouts.

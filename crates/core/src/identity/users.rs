@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Serialize;
 use time::OffsetDateTime;
 use tutela_store::{Mutation, RoleRow, UserRow, UserStatus};
@@ -12,8 +12,7 @@ use crate::audit::AuditEvent;
 use crate::policy::{Credential, Permission, Principal, parse_permissions};
 use crate::{CoreError, CoreResult, Tutela};
 
-const MIN_PASSWORD: usize = 12;
-const MAX_PASSWORD: usize = 128;
+use super::password;
 
 pub struct NewUser {
     pub email: String,
@@ -34,6 +33,10 @@ pub struct UserView {
     pub roles: Vec<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// While failed sign-ins keep this account locked (everywhere, or from some addresses):
+    /// the end of the latest lock. Per node; an administrator can clear it.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub locked_until: Option<OffsetDateTime>,
 }
 
 pub(crate) fn normalise_email(email: &str) -> CoreResult<String> {
@@ -43,15 +46,6 @@ pub(crate) fn normalise_email(email: &str) -> CoreResult<String> {
         && email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
         && !email.contains(char::is_whitespace);
     if ok { Ok(email) } else { Err(CoreError::invalid("email", "not an e-mail address")) }
-}
-
-/// NIST SP 800-63B: length, not composition rules; no periodic change.
-pub(crate) fn check_password(password: &SecretString) -> CoreResult<()> {
-    let n = password.expose_secret().chars().count();
-    if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&n) {
-        return Err(CoreError::invalid("password", format!("use {MIN_PASSWORD} to {MAX_PASSWORD} characters")));
-    }
-    Ok(())
 }
 
 impl Tutela {
@@ -67,12 +61,12 @@ impl Tutela {
         if display_name.is_empty() || display_name.chars().count() > 100 {
             return Err(CoreError::invalid("display_name", "a name is 1 to 100 characters"));
         }
-        check_password(&new.password)?;
+        self.password_policy.check(&new.password, &email, &display_name)?;
         let roles = self.resolve_roles(&new.roles).await?;
         if self.store.user_by_email(&email).await?.is_some() {
             return Err(CoreError::Conflict(format!("a user with e-mail {email} exists")));
         }
-        let hash = self.passwords.hash(new.password).await?;
+        let hash = self.passwords.hash(password::normalise(&new.password)).await?;
         let id = Uuid::now_v7();
         let (_, wrapped) = self.keys.new_data_key(id.as_bytes());
         let now = self.clock.now();
@@ -106,7 +100,7 @@ impl Tutela {
                 vec![event],
             )
             .await?;
-        Ok(view(&row, role_names))
+        Ok(view(&row, role_names, None))
     }
 
     async fn resolve_roles(&self, names: &[String]) -> CoreResult<Vec<RoleRow>> {
@@ -124,10 +118,11 @@ impl Tutela {
 
     pub async fn users(&self, principal: &Principal) -> CoreResult<Vec<UserView>> {
         self.require(principal, Permission::UserManage, "user.list").await?;
+        let locked = self.lockouts.locked_accounts(self.clock.now());
         let mut out = Vec::new();
         for user in self.store.users_list().await? {
             let roles = self.store.user_roles(user.id).await?.into_iter().map(|r| r.name).collect();
-            out.push(view(&user, roles));
+            out.push(view(&user, roles, locked.get(&user.email).copied()));
         }
         Ok(out)
     }
@@ -149,7 +144,8 @@ impl Tutela {
                 vec![event],
             )
             .await?;
-        Ok(view(&user, names))
+        let locked = self.lockouts.locked_accounts(self.clock.now()).get(&user.email).copied();
+        Ok(view(&user, names, locked))
     }
 
     /// Disables a user and ends their sessions at once.
@@ -206,7 +202,7 @@ impl Tutela {
     }
 }
 
-fn view(user: &UserRow, roles: Vec<String>) -> UserView {
+fn view(user: &UserRow, roles: Vec<String>, locked_until: Option<OffsetDateTime>) -> UserView {
     UserView {
         id: user.id,
         email: user.email.clone(),
@@ -215,5 +211,6 @@ fn view(user: &UserRow, roles: Vec<String>) -> UserView {
         totp_enabled: user.totp_enabled,
         roles,
         created_at: user.created_at,
+        locked_until,
     }
 }

@@ -1,6 +1,6 @@
 login-title = Sign in
 login-submit = Sign in
-login-failed = Wrong e-mail or password.
+login-failed = Wrong e-mail or password. After repeated failures sign-in pauses for a while: try again later, or ask an administrator.
 login-start-over = Sign in as someone else
 login-notice-signed-out = You have signed out.
 login-notice-setup-done = The administrator account is ready. Sign in to set up your authenticator.

@@ -1,6 +1,6 @@
 login-title = 登录
 login-submit = 登录
-login-failed = 电子邮箱或密码错误。
+login-failed = 电子邮箱或密码错误。多次失败后登录会暂停一段时间：请稍后再试，或联系管理员。
 login-start-over = 以其他用户登录
 login-notice-signed-out = 您已退出登录。
 login-notice-setup-done = 管理员账号已创建。请登录并设置身份验证器。

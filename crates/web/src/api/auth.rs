@@ -47,8 +47,13 @@ pub struct LoginResponse {
 }
 
 /// Step 1: e-mail and password. Sets a short-lived pending session cookie.
+///
+/// After 5 failures in 10 minutes (per account and address; more for a whole account or
+/// address) sign-in pauses, 10 minutes at first and longer after each pause. A wrong password,
+/// an unknown account and a paused sign-in get the same 401, with no `Retry-After`.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::Problem)))]
+    responses((status = 200, body = LoginResponse),
+        (status = 401, body = crate::error::Problem, description = "wrong e-mail or password, or sign-in paused")))]
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,

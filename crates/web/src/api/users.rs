@@ -21,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list, create))
         .routes(routes!(set_roles))
         .routes(routes!(set_status))
+        .routes(routes!(clear_lockout))
         .routes(routes!(list_roles))
         .routes(routes!(put_role))
 }
@@ -33,10 +34,14 @@ pub struct UserDto {
     status: String,
     totp_enabled: bool,
     roles: Vec<String>,
+    /// While repeated failed sign-ins keep this account locked (everywhere, or from some
+    /// addresses), when the latest lock ends (RFC 3339). Per server node.
+    locked_until: Option<String>,
 }
 
 impl From<UserView> for UserDto {
     fn from(u: UserView) -> Self {
+        let rfc3339 = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).ok();
         Self {
             id: u.id,
             email: u.email,
@@ -44,6 +49,7 @@ impl From<UserView> for UserDto {
             status: u.status,
             totp_enabled: u.totp_enabled,
             roles: u.roles,
+            locked_until: u.locked_until.and_then(rfc3339),
         }
     }
 }
@@ -53,7 +59,9 @@ impl From<UserView> for UserDto {
 pub struct NewUserRequest {
     email: String,
     display_name: String,
-    /// 12 to 128 characters.
+    /// The installation's minimum (12 characters by default) to 128 characters, any
+    /// characters. Refused if it is a common or breached password, mostly the user's e-mail
+    /// address, name or the product's name, or a repetition or run like `aaaa…` or `1234…`.
     #[schema(value_type = String)]
     password: SecretString,
     roles: Vec<String>,
@@ -114,6 +122,19 @@ async fn set_status(
 ) -> Result<StatusCode, ApiError> {
     let status: UserStatus = body.status.parse().map_err(|()| ApiError::invalid("status", "use active or disabled"))?;
     state.tutela.set_user_status(&p, id, status).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Clear a user's sign-in lockout after repeated failures, account-wide and from every
+/// address, on this server node. Audited; a user who is not locked is no error.
+#[utoipa::path(delete, path = "/api/v1/users/{id}/lockout", tag = "users", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = crate::error::Problem)))]
+async fn clear_lockout(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    state.tutela.clear_sign_in_lockout(&p, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -12,9 +12,8 @@ use tutela_store::{AuditFilter, AuditRecord};
 use uuid::Uuid;
 
 use super::error::{ConsoleResult, ok, render};
-use super::forms::Errors;
+use super::forms::{Errors, Nothing};
 use super::layout::{Chrome, Nav};
-use super::schema::Nothing;
 use super::session::{Console, ConsoleForm};
 use super::stamp::Stamp;
 use crate::AppState;

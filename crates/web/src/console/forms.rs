@@ -48,6 +48,10 @@ impl Errors {
     }
 }
 
+/// The body of a form that is only a button: its CSRF token, checked before parsing.
+#[derive(serde::Deserialize)]
+pub struct Nothing {}
+
 /// A checkbox arrives as `on` when ticked and not at all otherwise.
 pub fn checked(value: Option<&String>) -> bool {
     value.is_some_and(|v| !v.is_empty())

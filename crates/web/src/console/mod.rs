@@ -21,6 +21,7 @@ mod import_run;
 mod lang;
 mod layout;
 mod login;
+mod password_rules;
 mod schema;
 mod second_factor;
 mod session;
@@ -61,6 +62,7 @@ pub fn router() -> Router<AppState> {
         .route("/users", get(users::page).post(users::create))
         .route("/users/{id}/roles", post(users::set_roles))
         .route("/users/{id}/status", post(users::set_status))
+        .route("/users/{id}/unlock", post(users::clear_lockout))
         .route("/import", get(import::page).post(import::start).layer(DefaultBodyLimit::max(import::MAX_UPLOAD)))
         .route("/import/{id}", get(import::job_page))
         .route("/import/{id}/progress", get(import::progress_fragment))

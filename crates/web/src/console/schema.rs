@@ -10,7 +10,7 @@ use tutela_store::{Classification, FieldDef, FieldKind};
 
 use super::error::{ConsoleResult, render};
 use super::fields::{classification_key, kind_key, ordered};
-use super::forms::{Errors, checked};
+use super::forms::{Errors, Nothing, checked};
 use super::layout::{Chrome, Nav};
 use super::session::{Console, ConsoleForm};
 use crate::AppState;
@@ -190,9 +190,6 @@ pub async fn save(
     }
     render_page(&state, &console, form, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await
 }
-
-#[derive(Deserialize)]
-pub struct Nothing {}
 
 pub async fn delete(
     State(state): State<AppState>,

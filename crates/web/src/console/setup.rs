@@ -15,6 +15,7 @@ use super::assets;
 use super::error::{ConsoleError, ConsoleResult, ok, render};
 use super::forms::Errors;
 use super::layout::Chrome;
+use super::password_rules::{self, NewPasswordField};
 use super::session::{Prefs, PublicForm};
 use crate::AppState;
 
@@ -29,12 +30,22 @@ struct SetupPage {
     token: String,
     email: String,
     display_name: String,
+    password: NewPasswordField,
     errors: Errors,
 }
 
-fn setup_page(prefs: &Prefs, token: String, email: String, display_name: String, errors: Errors) -> SetupPage {
+fn setup_page(
+    state: &AppState,
+    prefs: &Prefs,
+    token: String,
+    email: String,
+    display_name: String,
+    errors: Errors,
+) -> SetupPage {
+    let chrome = Chrome::bare(prefs.lang, "/setup");
     SetupPage {
-        chrome: Chrome::bare(prefs.lang, "/setup"),
+        password: NewPasswordField::new(&state.tutela, &chrome),
+        chrome,
         script: assets::url("setup.js"),
         token,
         email,
@@ -43,8 +54,8 @@ fn setup_page(prefs: &Prefs, token: String, email: String, display_name: String,
     }
 }
 
-pub async fn page(prefs: Prefs) -> Response {
-    ok(&setup_page(&prefs, String::new(), String::new(), String::new(), Errors::for_fields(FIELDS)))
+pub async fn page(State(state): State<AppState>, prefs: Prefs) -> Response {
+    ok(&setup_page(&state, &prefs, String::new(), String::new(), String::new(), Errors::for_fields(FIELDS)))
 }
 
 #[derive(Deserialize)]
@@ -68,10 +79,18 @@ pub async fn submit(State(state): State<AppState>, PublicForm { prefs, form }: P
     };
     let mut errors = Errors::for_fields(FIELDS);
     let token = form.token.trim().to_owned();
+    let chrome = Chrome::bare(prefs.lang, "");
+    if let Some(why) =
+        password_rules::refusal(&state.tutela, &chrome, &admin.password, &admin.email, &admin.display_name)
+    {
+        errors.add(Some("password"), why);
+        let page = setup_page(&state, &prefs, token, form.email, form.display_name, errors);
+        return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page));
+    }
     let status = match state.tutela.complete_setup(&token, admin).await {
         Ok(_) => return Ok(Redirect::to("/login?notice=setup-done").into_response()),
         Err(CoreError::Unauthenticated(_)) => {
-            errors.add(Some("token"), Chrome::bare(prefs.lang, "").t("setup-token-invalid"));
+            errors.add(Some("token"), chrome.t("setup-token-invalid"));
             StatusCode::UNAUTHORIZED
         }
         Err(CoreError::Conflict(m)) => {
@@ -83,5 +102,5 @@ pub async fn submit(State(state): State<AppState>, PublicForm { prefs, form }: P
             StatusCode::UNPROCESSABLE_ENTITY
         }
     };
-    Ok(render(status, &setup_page(&prefs, token, form.email, form.display_name, errors)))
+    Ok(render(status, &setup_page(&state, &prefs, token, form.email, form.display_name, errors)))
 }

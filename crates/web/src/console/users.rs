@@ -14,8 +14,9 @@ use tutela_store::UserStatus;
 use uuid::Uuid;
 
 use super::error::{ConsoleError, ConsoleResult, render};
-use super::forms::Errors;
+use super::forms::{Errors, Nothing};
 use super::layout::{Chrome, Nav};
+use super::password_rules::{self, NewPasswordField};
 use super::session::{Console, ConsoleForm};
 use super::stamp::Stamp;
 use crate::AppState;
@@ -36,6 +37,8 @@ pub struct UserLine {
     pub roles: Vec<RoleChoice>,
     pub created: Stamp,
     pub is_self: bool,
+    /// While failed sign-ins keep the account locked: when the latest lock ends.
+    pub locked_until: Option<Stamp>,
 }
 
 pub struct RoleLine {
@@ -65,6 +68,7 @@ struct UsersPage {
     roles: Vec<RoleLine>,
     new_user: NewUserForm,
     new_roles: Vec<RoleChoice>,
+    password: NewPasswordField,
     errors: Errors,
     notice: Option<String>,
 }
@@ -99,12 +103,14 @@ async fn render_page(
             roles: choices(&u.roles),
             created: Stamp::of(u.created_at),
             is_self: Some(u.id) == p.user_id,
+            locked_until: u.locked_until.map(Stamp::of),
         })
         .collect();
     let chrome = console.chrome(Some(Nav::Users));
     let notice = match notice {
         Some("created") => Some(chrome.t("users-notice-created")),
         Some("saved") => Some(chrome.t("users-notice-saved")),
+        Some("unlocked") => Some(chrome.t("users-notice-unlocked")),
         _ => None,
     };
     let role_lines = roles
@@ -117,6 +123,7 @@ async fn render_page(
         })
         .collect();
     let page = UsersPage {
+        password: NewPasswordField::new(&state.tutela, &chrome),
         new_roles: choices(&new_user.roles),
         roles: role_lines,
         users: lines,
@@ -157,6 +164,12 @@ pub async fn create(
         roles: form.roles.clone(),
     };
     let mut errors = Errors::for_fields(NEW_USER_FIELDS);
+    let chrome = console.chrome(Some(Nav::Users));
+    if let Some(why) = password_rules::refusal(&state.tutela, &chrome, &new.password, &new.email, &new.display_name) {
+        errors.add(Some("password"), why);
+        let form = NewUserForm { password: String::new(), ..form };
+        return render_page(&state, &console, form, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
     let status = match state.tutela.create_user(&console.principal, new).await {
         Ok(_) => return Ok(Redirect::to("/users?notice=created").into_response()),
         Err(CoreError::Conflict(m)) => {
@@ -171,6 +184,18 @@ pub async fn create(
     // The password is never sent back.
     let form = NewUserForm { password: String::new(), ..form };
     render_page(&state, &console, form, errors, None, status).await
+}
+
+/// Lifts a user's sign-in lockout (audited by the domain).
+pub async fn clear_lockout(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ConsoleForm { console, .. }: ConsoleForm<Nothing>,
+) -> ConsoleResult<Response> {
+    console.require(Permission::UserManage)?;
+    let id = parse_user(&id, &console)?;
+    state.tutela.clear_sign_in_lockout(&console.principal, id).await.map_err(|e| console.core_error(e))?;
+    Ok(Redirect::to("/users?notice=unlocked").into_response())
 }
 
 /// Built-in roles are described in the user's language; custom ones as their author wrote.
