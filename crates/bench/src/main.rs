@@ -89,8 +89,8 @@ struct Cli {
 /// The child process's work: read the ids from the Tutela database, write the plain one.
 async fn build_plain(paths: &[PathBuf]) -> anyhow::Result<()> {
     let ids = setup::customer_ids(&paths[0]).await?;
-    let plain = setup::PlainDb::create(&paths[1], &ids).await?;
-    plain.pool.close().await;
+    let plain = setup::PlainDb::create(&paths[1], ids).await?;
+    drop(plain);
     Ok(())
 }
 

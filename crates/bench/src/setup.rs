@@ -4,14 +4,13 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use rusqlite::types::ToSql;
+use rusqlite::{Connection, OpenFlags, OptionalExtension as _, TransactionBehavior, params, params_from_iter};
 use secrecy::{ExposeSecret, SecretString};
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use tempfile::TempDir;
 use tutela_core::clock::SystemClock;
 use tutela_core::identity::NewUser;
@@ -127,10 +126,14 @@ impl Installation {
 
 /// Every customer's id with its number (from its plaintext name), read under the store.
 pub async fn customer_ids(tutela_db: &Path) -> anyhow::Result<Vec<(Uuid, u64)>> {
-    let pool = open_pool(tutela_db, 1, false).await?;
-    let rows: Vec<(Uuid, String)> =
-        sqlx::query_as("SELECT id, json_extract(plain, '$.name') FROM customers").fetch_all(&pool).await?;
-    pool.close().await;
+    let path = tutela_db.to_owned();
+    let rows = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<(Uuid, String)>> {
+        let conn = open_connection(&path, false)?;
+        let mut stmt = conn.prepare("SELECT id, json_extract(plain, '$.name') FROM customers")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    })
+    .await??;
     rows.into_iter()
         .map(|(id, name)| Ok((id, data::number_of(&name).with_context(|| format!("customer name {name:?}"))?)))
         .collect()
@@ -152,63 +155,99 @@ fn principal(user_id: Uuid, label: &str, role: &str) -> Principal {
     }
 }
 
-/// A pool on a `SQLite` file with the settings of Tutela's own store (WAL, `synchronous =
-/// FULL`, 64 MiB page cache), so that plain and protected differ only in what Tutela adds.
-pub async fn open_pool(path: &Path, connections: u32, create: bool) -> anyhow::Result<SqlitePool> {
-    let options = SqliteConnectOptions::from_str("sqlite:")?
-        .filename(path)
-        .create_if_missing(create)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
-        .busy_timeout(Duration::from_secs(10))
-        .pragma("temp_store", "MEMORY")
-        .pragma("cache_size", "-65536");
-    Ok(SqlitePoolOptions::new().max_connections(connections).min_connections(1).connect_with(options).await?)
+/// Idle connections kept for point reads; more are opened when needed and closed when
+/// returned. As in Tutela's store (`crates/store-sqlite/src/connections.rs`).
+const MAX_IDLE_READERS: usize = 8;
+/// Page cache per connection: 8 MiB, as in Tutela's store.
+const CACHE_KIB_PER_CONNECTION: i64 = 8 * 1024;
+/// Prepared statements kept per connection, as in Tutela's store.
+const STATEMENT_CACHE: usize = 64;
+/// Customers per transaction when filling the plain table (the batch size of Tutela's import).
+const ROWS_PER_TRANSACTION: usize = 2_000;
+
+/// A connection to a `SQLite` file with the settings of Tutela's own store (WAL,
+/// `synchronous = FULL`, in-memory temporary tables, 8 MiB page cache, 10 s busy timeout,
+/// a prepared-statement cache), so that plain and protected differ only in what Tutela adds.
+/// (Not `secure_delete` nor `foreign_keys`: the plain tables have neither deletes nor keys.)
+pub fn open_connection(path: &Path, create: bool) -> anyhow::Result<Connection> {
+    let mut flags = OpenFlags::default();
+    if !create {
+        flags.remove(OpenFlags::SQLITE_OPEN_CREATE);
+    }
+    let conn = Connection::open_with_flags(path, flags).with_context(|| format!("opening {}", path.display()))?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -{CACHE_KIB_PER_CONNECTION};"
+    ))?;
+    Ok(conn)
 }
 
 /// The unprotected twin: the same ten values per customer in plaintext columns, keyed by the
 /// same ids, with an index on e-mail. No keys, no audit, no authentication.
+///
+/// Its connections are handled as Tutela's store handles its own: point reads run on the
+/// calling task through a short list of idle connections; writes go through one writer
+/// connection, with `BEGIN IMMEDIATE` and `COMMIT` on a blocking thread.
 pub struct PlainDb {
-    pub pool: SqlitePool,
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    writer: Arc<tokio::sync::Mutex<Connection>>,
 }
 
+type Writer = tokio::sync::OwnedMutexGuard<Connection>;
+
 impl PlainDb {
-    /// Creates the table (with its e-mail index) and inserts the customers through sqlx, one
-    /// `INSERT` per row, 2,000 rows per transaction (the batch size of Tutela's import).
-    pub async fn create(path: &Path, customers: &[(Uuid, u64)]) -> anyhow::Result<Self> {
-        let pool = open_pool(path, 8, true).await?;
-        let columns: Vec<String> = data::FIELDS.iter().map(|f| format!("{f} TEXT NOT NULL")).collect();
-        sqlx::query(&format!(
-            "CREATE TABLE customers (id BLOB PRIMARY KEY, {}) STRICT, WITHOUT ROWID",
-            columns.join(", ")
-        ))
-        .execute(&pool)
-        .await?;
-        sqlx::query("CREATE INDEX customers_by_email ON customers (email)").execute(&pool).await?;
-        sqlx::query(
-            "CREATE TABLE writes (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL, \
-             action TEXT NOT NULL, customer BLOB, fields TEXT NOT NULL, purpose TEXT) STRICT",
-        )
-        .execute(&pool)
-        .await?;
-        let placeholders = vec!["?"; data::FIELDS.len() + 1].join(", ");
-        let insert = format!("INSERT INTO customers (id, {}) VALUES ({placeholders})", data::FIELDS.join(", "));
-        for chunk in customers.chunks(2_000) {
-            let mut tx = pool.begin().await?;
-            for (id, i) in chunk {
-                let mut q = sqlx::query(&insert).bind(*id);
-                for value in data::customer(*i) {
-                    q = q.bind(value);
+    fn with_writer(path: PathBuf, writer: Connection) -> Self {
+        Self { path, idle: Mutex::new(Vec::new()), writer: Arc::new(tokio::sync::Mutex::new(writer)) }
+    }
+
+    /// Creates the table (with its e-mail index) and inserts the customers through rusqlite,
+    /// one prepared `INSERT` per row, 2,000 rows per transaction (the batch size of Tutela's
+    /// import), on a blocking thread.
+    pub async fn create(path: &Path, customers: Vec<(Uuid, u64)>) -> anyhow::Result<Self> {
+        let path = path.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let mut writer = open_connection(&path, true)?;
+            let columns: Vec<String> = data::FIELDS.iter().map(|f| format!("{f} TEXT NOT NULL")).collect();
+            writer.execute_batch(&format!(
+                "CREATE TABLE customers (id BLOB PRIMARY KEY, {}) STRICT, WITHOUT ROWID;
+                 CREATE INDEX customers_by_email ON customers (email);
+                 CREATE TABLE writes (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL,
+                     action TEXT NOT NULL, customer BLOB, fields TEXT NOT NULL, purpose TEXT) STRICT;",
+                columns.join(", ")
+            ))?;
+            let placeholders = vec!["?"; data::FIELDS.len() + 1].join(", ");
+            let insert = format!("INSERT INTO customers (id, {}) VALUES ({placeholders})", data::FIELDS.join(", "));
+            for chunk in customers.chunks(ROWS_PER_TRANSACTION) {
+                let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                {
+                    let mut statement = tx.prepare_cached(&insert)?;
+                    for (id, i) in chunk {
+                        let values = data::customer(*i);
+                        let id: &dyn ToSql = id;
+                        statement.execute(params_from_iter(
+                            std::iter::once(id).chain(values.iter().map(|v| v as &dyn ToSql)),
+                        ))?;
+                    }
                 }
-                q.execute(&mut *tx).await?;
+                tx.commit()?;
             }
-            tx.commit().await?;
-        }
-        Ok(Self { pool })
+            Ok(Self::with_writer(path, writer))
+        })
+        .await?
     }
 
     pub async fn open(path: &Path) -> anyhow::Result<Self> {
-        Ok(Self { pool: open_pool(path, 8, false).await? })
+        let path = path.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let writer = open_connection(&path, false)?;
+            Ok(Self::with_writer(path, writer))
+        })
+        .await?
     }
 
     /// Builds the plain twin of the installation at `tutela_db` in a child process, so that
@@ -222,69 +261,88 @@ impl PlainDb {
     }
 
     /// One durable write of an audit-like row in its own transaction (`synchronous = FULL`):
-    /// what a plain application pays to record an access, without chain or signature.
+    /// what a plain application pays to record an access, without chain or signature. Done
+    /// as Tutela's store does its writes: the writer connection taken, `BEGIN IMMEDIATE` on a
+    /// blocking thread, the cached `INSERT` on the calling task, `COMMIT` on a blocking thread.
     pub async fn durable_insert(&self, customer: Uuid, fields: &str, purpose: &str) -> anyhow::Result<()> {
-        sqlx::query(
-            "INSERT INTO writes (at, actor, action, customer, fields, purpose) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )
-        .bind(time::OffsetDateTime::now_utc().unix_timestamp())
-        .bind("steward@bench.example")
-        .bind("customer.reveal")
-        .bind(customer)
-        .bind(fields)
-        .bind(purpose)
-        .execute(&self.pool)
+        let writer = Arc::clone(&self.writer).lock_owned().await;
+        let writer = on_blocking_thread(writer, |c| {
+            // A transaction left open by a failure before must not be carried into this one.
+            if !c.is_autocommit() {
+                c.execute_batch("ROLLBACK")?;
+            }
+            c.execute_batch("BEGIN IMMEDIATE")
+        })
         .await?;
+        let inserted = writer
+            .prepare_cached(
+                "INSERT INTO writes (at, actor, action, customer, fields, purpose) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    time::OffsetDateTime::now_utc().unix_timestamp(),
+                    "steward@bench.example",
+                    "customer.reveal",
+                    customer,
+                    fields,
+                    purpose
+                ])
+            });
+        if let Err(e) = inserted {
+            writer.execute_batch("ROLLBACK")?;
+            return Err(e.into());
+        }
+        on_blocking_thread(writer, |c| c.execute_batch("COMMIT")).await?;
         Ok(())
     }
 
-    /// The ten values of one customer.
-    pub async fn get(&self, id: Uuid) -> anyhow::Result<Option<[String; 10]>> {
-        let row: Option<PlainRow> = sqlx::query_as(SELECT_BY_ID).bind(id).fetch_optional(&self.pool).await?;
-        Ok(row.map(PlainRow::values))
+    /// Runs a short read on the calling thread, with an idle connection or a new one.
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> anyhow::Result<T> {
+        let popped = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let conn = match popped {
+            Some(conn) => conn,
+            None => open_connection(&self.path, false)?,
+        };
+        let out = f(&conn);
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(conn);
+        }
+        Ok(out?)
     }
 
-    /// The customers with this e-mail address.
-    pub async fn by_email(&self, email: &str) -> anyhow::Result<Vec<[String; 10]>> {
-        let rows: Vec<PlainRow> = sqlx::query_as(SELECT_BY_EMAIL).bind(email).fetch_all(&self.pool).await?;
-        Ok(rows.into_iter().map(PlainRow::values).collect())
+    /// The ten values of one customer (a point read, on the calling task).
+    pub fn get(&self, id: Uuid) -> anyhow::Result<Option<[String; 10]>> {
+        self.read(|c| c.prepare_cached(SELECT_BY_ID)?.query_row([id], plain_row).optional())
+    }
+
+    /// The customers with this e-mail address (a point read, on the calling task).
+    pub fn by_email(&self, email: &str) -> anyhow::Result<Vec<[String; 10]>> {
+        self.read(|c| c.prepare_cached(SELECT_BY_EMAIL)?.query_map([email], plain_row)?.collect())
     }
 }
 
+/// Runs `f` with the held writer on a blocking thread and gives the writer back.
+async fn on_blocking_thread(
+    writer: Writer,
+    f: impl FnOnce(&Connection) -> rusqlite::Result<()> + Send + 'static,
+) -> anyhow::Result<Writer> {
+    tokio::task::spawn_blocking(move || {
+        f(&writer)?;
+        Ok(writer)
+    })
+    .await?
+}
+
+/// The columns in [`data::FIELDS`] order.
 const SELECT_BY_ID: &str = "SELECT name, company, title, region, source, annual_revenue, industry, email, phone, national_id \
      FROM customers WHERE id = ?1";
 const SELECT_BY_EMAIL: &str = "SELECT name, company, title, region, source, annual_revenue, industry, email, phone, national_id \
      FROM customers WHERE email = ?1";
 
-#[derive(sqlx::FromRow)]
-struct PlainRow {
-    name: String,
-    company: String,
-    title: String,
-    region: String,
-    source: String,
-    annual_revenue: String,
-    industry: String,
-    email: String,
-    phone: String,
-    national_id: String,
-}
-
-impl PlainRow {
-    fn values(self) -> [String; 10] {
-        [
-            self.name,
-            self.company,
-            self.title,
-            self.region,
-            self.source,
-            self.annual_revenue,
-            self.industry,
-            self.email,
-            self.phone,
-            self.national_id,
-        ]
-    }
+/// One row of `SELECT_BY_*`, decoded into owned values in [`data::FIELDS`] order.
+fn plain_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<[String; 10]> {
+    Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?])
 }
 
 /// Resident memory of this process, from /proc/self/status: (`VmRSS`, `VmHWM`) in bytes.

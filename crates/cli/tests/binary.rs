@@ -224,9 +224,8 @@ async fn sqlite_whole_life() {
     let data = dir.path().join("data");
     let db = data.join("tutela.db");
     whole_life(&data, "", async || {
-        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
-        sqlx::query("UPDATE audit_events SET purpose = 'rewritten' WHERE seq = 3").execute(&pool).await.unwrap();
-        pool.close().await;
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute("UPDATE audit_events SET purpose = 'rewritten' WHERE seq = 3", []).unwrap();
     })
     .await;
 }

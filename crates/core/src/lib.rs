@@ -12,6 +12,7 @@ pub mod identity;
 pub mod keys;
 pub mod policy;
 pub mod schema;
+mod stamp_cache;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tutela;

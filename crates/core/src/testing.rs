@@ -91,14 +91,18 @@ impl Harness {
         self.tutela = Self::open_tutela(&self.dir, &self.db, self.clock.clone()).await;
     }
 
+    /// Another node on the same database and root key, as a second server process would be.
+    pub async fn second_node(&self) -> Arc<Tutela> {
+        Self::open_tutela(&self.dir, &self.db, self.clock.clone()).await
+    }
+
     /// Runs SQL directly against the database, as an attacker with write access would.
     pub async fn raw_sql(&self, sql: &str) {
         match &self.db {
             Db::Sqlite(path) => {
-                let url = format!("sqlite://{}", path.display());
-                let pool = sqlx::SqlitePool::connect(&url).await.expect("raw SQLite");
-                sqlx::raw_sql(sql).execute(&pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
-                pool.close().await;
+                let conn = rusqlite::Connection::open(path).expect("raw SQLite");
+                conn.busy_timeout(std::time::Duration::from_secs(10)).expect("busy timeout");
+                conn.execute_batch(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
             }
             Db::Postgres(url) => {
                 let pool = sqlx::PgPool::connect(url).await.expect("raw PostgreSQL");

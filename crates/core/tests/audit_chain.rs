@@ -4,7 +4,8 @@
 use tutela_core::audit::VerifyProblem;
 use tutela_core::testing::{Backend, Harness, steward, values};
 
-/// A log with a known number of events: several commits, so several checkpoints.
+/// A log with a known number of events in several commits; each commit signed a checkpoint,
+/// and each replaced the one before (they are all in the first block of 10,000 events).
 async fn populated(backend: Backend) -> (Harness, i64) {
     let h = Harness::new(backend).await;
     let p = steward();
@@ -20,7 +21,7 @@ async fn populated(backend: Backend) -> (Harness, i64) {
     assert_eq!(report.problem, None, "fresh log verifies");
     let (head, _) = report.head.unwrap();
     assert!(head >= 13, "system.init plus 12 events, got {head}");
-    assert!(report.checkpoints >= 13);
+    assert_eq!(report.checkpoints, 1, "the newest checkpoint vouches for the block so far");
     (h, head)
 }
 
@@ -69,6 +70,16 @@ async fn deleted_newest_events_are_named(backend: Backend) {
     h.close().await;
 }
 
+async fn deleted_newest_commit_with_its_checkpoint_is_named(backend: Backend) {
+    let (h, head) = populated(backend).await;
+    // The newest commit held one event (a read). Without its checkpoint, the events before
+    // it are vouched for by no signature: the one that did so was replaced by the newest.
+    h.raw_sql(&format!("DELETE FROM audit_events WHERE seq = {head}")).await;
+    h.raw_sql(&format!("DELETE FROM audit_checkpoints WHERE seq = {head}")).await;
+    assert_eq!(problem(&h).await, VerifyProblem::Unsigned { seq: 1 });
+    h.close().await;
+}
+
 async fn inserted_event_is_named(backend: Backend) {
     let (h, head) = populated(backend).await;
     // A forged event appended after the head, with a hash computed like Tutela's own
@@ -114,6 +125,7 @@ tutela_core::on_both_stores! {
     changed_newest_event_is_named_ => changed_newest_event_is_named;
     deleted_event_is_named_ => deleted_event_is_named;
     deleted_newest_events_are_named_ => deleted_newest_events_are_named;
+    deleted_newest_commit_with_its_checkpoint_is_named_ => deleted_newest_commit_with_its_checkpoint_is_named;
     inserted_event_is_named_ => inserted_event_is_named;
     swapped_events_are_named_ => swapped_events_are_named;
     forged_checkpoint_is_named_ => forged_checkpoint_is_named;

@@ -421,6 +421,11 @@ impl WriteTx for PgWriteTx {
         Ok(())
     }
 
+    async fn delete_checkpoint(&mut self, seq: i64) -> StoreResult<()> {
+        self.exec(sqlx::query("DELETE FROM audit_checkpoints WHERE seq = $1").bind(seq)).await?;
+        Ok(())
+    }
+
     async fn commit(self: Box<Self>) -> StoreResult<()> {
         if self.failed {
             // Dropping the transaction rolls it back.

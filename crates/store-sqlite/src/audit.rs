@@ -1,89 +1,77 @@
 //! Audit events and checkpoints.
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use rusqlite::{Connection, Row, params, params_from_iter};
 use tutela_store::{AuditCheckpoint, AuditFilter, AuditRecord, StoreResult};
 
-use crate::convert::{backend_err, from_micros, hash32, parse_json_list, to_micros, to_u32};
+use crate::convert::{all_rows, col, first_row, from_micros, hash32, parse_json_list, to_micros, to_u32};
+use crate::query_text::QueryText;
 
 const COLUMNS: &str = "seq, at, actor_id, actor, action, outcome, customer_id, fields, purpose, source, detail, hash";
 
-fn record_from_row(r: &SqliteRow) -> StoreResult<AuditRecord> {
+fn record_from_row(r: &Row<'_>) -> StoreResult<AuditRecord> {
     Ok(AuditRecord {
-        seq: r.get(0),
-        at: from_micros(r.get(1))?,
-        actor_id: r.get(2),
-        actor: r.get(3),
-        action: r.get(4),
-        outcome: r.get(5),
-        customer_id: r.get(6),
-        fields: parse_json_list("audit_events.fields", r.get(7))?,
-        purpose: r.get(8),
-        source: r.get(9),
-        detail: r.get(10),
-        hash: hash32(r.get(11))?,
+        seq: col(r, 0)?,
+        at: from_micros(col(r, 1)?)?,
+        actor_id: col(r, 2)?,
+        actor: col(r, 3)?,
+        action: col(r, 4)?,
+        outcome: col(r, 5)?,
+        customer_id: col(r, 6)?,
+        fields: parse_json_list("audit_events.fields", &col::<String>(r, 7)?)?,
+        purpose: col(r, 8)?,
+        source: col(r, 9)?,
+        detail: col(r, 10)?,
+        hash: hash32(&col::<Vec<u8>>(r, 11)?)?,
     })
 }
 
-pub(crate) async fn head<'e, E: sqlx::Executor<'e, Database = Sqlite>>(
-    exec: E,
-) -> StoreResult<Option<(i64, [u8; 32])>> {
-    let row = sqlx::query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(exec)
-        .await
-        .map_err(backend_err)?;
-    row.map(|r| Ok((r.get(0), hash32(r.get(1))?))).transpose()
+pub(crate) fn head(conn: &Connection) -> StoreResult<Option<(i64, [u8; 32])>> {
+    first_row(conn, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", [], |r| {
+        Ok((col(r, 0)?, hash32(&col::<Vec<u8>>(r, 1)?)?))
+    })
 }
 
-pub(crate) async fn scan(pool: &SqlitePool, after_seq: i64, limit: u32) -> StoreResult<Vec<AuditRecord>> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2"))
-        .bind(after_seq)
-        .bind(i64::from(limit))
-        .fetch_all(pool)
-        .await
-        .map_err(backend_err)?;
-    rows.iter().map(record_from_row).collect()
+pub(crate) fn scan(conn: &Connection, after_seq: i64, limit: u32) -> StoreResult<Vec<AuditRecord>> {
+    all_rows(
+        conn,
+        &format!("SELECT {COLUMNS} FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2"),
+        params![after_seq, i64::from(limit)],
+        record_from_row,
+    )
 }
 
-pub(crate) async fn search(pool: &SqlitePool, f: &AuditFilter) -> StoreResult<Vec<AuditRecord>> {
-    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(format!("SELECT {COLUMNS} FROM audit_events WHERE 1 = 1"));
+pub(crate) fn search(conn: &Connection, f: &AuditFilter) -> StoreResult<Vec<AuditRecord>> {
+    let mut text = QueryText::new(&format!("SELECT {COLUMNS} FROM audit_events WHERE 1 = 1"));
     if let Some(actor) = f.actor_id {
-        sql.push(" AND actor_id = ").push_bind(actor);
+        text.push(" AND actor_id = ").bind_id(actor);
     }
     if let Some(action) = &f.action {
-        sql.push(" AND action = ").push_bind(action.clone());
+        text.push(" AND action = ").bind(action.clone());
     }
     if let Some(customer) = f.customer_id {
-        sql.push(" AND customer_id = ").push_bind(customer);
+        text.push(" AND customer_id = ").bind_id(customer);
     }
     if let Some(from) = f.from {
-        sql.push(" AND at >= ").push_bind(to_micros(from));
+        text.push(" AND at >= ").bind(to_micros(from));
     }
     if let Some(to) = f.to {
-        sql.push(" AND at < ").push_bind(to_micros(to));
+        text.push(" AND at < ").bind(to_micros(to));
     }
     if let Some(before) = f.before_seq {
-        sql.push(" AND seq < ").push_bind(before);
+        text.push(" AND seq < ").bind(before);
     }
-    sql.push(" ORDER BY seq DESC LIMIT ").push_bind(i64::from(f.limit));
-    let rows = sql.build().fetch_all(pool).await.map_err(backend_err)?;
-    rows.iter().map(record_from_row).collect()
+    text.push(" ORDER BY seq DESC LIMIT ").bind(i64::from(f.limit));
+    all_rows(conn, &text.sql, params_from_iter(text.values), record_from_row)
 }
 
-pub(crate) async fn checkpoints(pool: &SqlitePool) -> StoreResult<Vec<AuditCheckpoint>> {
-    let rows = sqlx::query("SELECT seq, hash, at, key_version, signature FROM audit_checkpoints ORDER BY seq")
-        .fetch_all(pool)
-        .await
-        .map_err(backend_err)?;
-    rows.iter()
-        .map(|r| {
-            Ok(AuditCheckpoint {
-                seq: r.get(0),
-                hash: hash32(r.get(1))?,
-                at: from_micros(r.get(2))?,
-                key_version: to_u32(r.get(3))?,
-                signature: r.get(4),
-            })
+pub(crate) fn checkpoints(conn: &Connection) -> StoreResult<Vec<AuditCheckpoint>> {
+    all_rows(conn, "SELECT seq, hash, at, key_version, signature FROM audit_checkpoints ORDER BY seq", [], |r| {
+        Ok(AuditCheckpoint {
+            seq: col(r, 0)?,
+            hash: hash32(&col::<Vec<u8>>(r, 1)?)?,
+            at: from_micros(col(r, 2)?)?,
+            key_version: to_u32(col(r, 3)?)?,
+            signature: col(r, 4)?,
         })
-        .collect()
+    })
 }

@@ -1,5 +1,7 @@
 //! Conversions between Rust values and `SQLite`'s storage classes.
 
+use rusqlite::types::FromSql;
+use rusqlite::{Connection, ErrorCode, Params, Row};
 use time::OffsetDateTime;
 use tutela_store::StoreError;
 
@@ -7,12 +9,13 @@ pub(crate) fn backend_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
-/// Maps constraint violations to `Conflict`, everything else to `Backend`.
-pub(crate) fn write_err(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(db) = &e
-        && (db.is_unique_violation() || db.is_foreign_key_violation())
+/// Maps constraint violations (unique keys, foreign keys) to `Conflict`, everything else to
+/// `Backend`.
+pub(crate) fn write_err(e: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(err, message) = &e
+        && err.code == ErrorCode::ConstraintViolation
     {
-        return StoreError::Conflict(db.message().to_owned());
+        return StoreError::Conflict(message.clone().unwrap_or_else(|| err.to_string()));
     }
     backend_err(e)
 }
@@ -44,4 +47,48 @@ pub(crate) fn json_list(v: &[String]) -> String {
 
 pub(crate) fn parse_json_list(column: &str, text: &str) -> Result<Vec<String>, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+/// A column's value; a value of the wrong type means the file was altered or damaged.
+pub(crate) fn col<T: FromSql>(row: &Row<'_>, index: usize) -> Result<T, StoreError> {
+    row.get(index).map_err(|e| match e {
+        rusqlite::Error::InvalidColumnType(..) | rusqlite::Error::FromSqlConversionFailure(..) => {
+            StoreError::Corrupt(e.to_string())
+        }
+        other => backend_err(other),
+    })
+}
+
+/// Every row of a cached statement, converted.
+pub(crate) fn all_rows<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    convert: impl Fn(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(backend_err)?;
+    let mut rows = stmt.query(params).map_err(backend_err)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(backend_err)? {
+        out.push(convert(row)?);
+    }
+    Ok(out)
+}
+
+/// The first row of a cached statement, if any, converted.
+pub(crate) fn first_row<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    convert: impl FnOnce(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(backend_err)?;
+    let mut rows = stmt.query(params).map_err(backend_err)?;
+    rows.next().map_err(backend_err)?.map(convert).transpose()
+}
+
+/// A count as `u64` (`COUNT(*)` is never negative).
+pub(crate) fn count(conn: &Connection, sql: &str) -> Result<u64, StoreError> {
+    let n: i64 = conn.prepare_cached(sql).and_then(|mut s| s.query_row([], |r| r.get(0))).map_err(backend_err)?;
+    Ok(n.unsigned_abs())
 }

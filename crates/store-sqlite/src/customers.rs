@@ -1,59 +1,61 @@
 //! Schema fields and customer rows.
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use rusqlite::{Connection, Row, params, params_from_iter};
 use tutela_store::{
     CustomerQuery, CustomerRow, FieldDef, FilterOp, StoreError, StoreResult, WrappedKeyRef, parse_stored, sealed_codec,
 };
 use uuid::Uuid;
 
-use crate::convert::{backend_err, from_micros, to_u32};
+use crate::convert::{all_rows, col, first_row, from_micros, to_u32};
+use crate::query_text::QueryText;
 
-pub(crate) async fn fields_list(pool: &SqlitePool) -> StoreResult<Vec<FieldDef>> {
-    let rows = sqlx::query(
+pub(crate) fn fields_list(conn: &Connection) -> StoreResult<Vec<FieldDef>> {
+    all_rows(
+        conn,
         "SELECT id, label_en, label_zh, kind, classification, required, position FROM fields ORDER BY position, id",
-    )
-    .fetch_all(pool)
-    .await
-    .map_err(backend_err)?;
-    rows.iter()
-        .map(|r| {
+        [],
+        |r| {
             Ok(FieldDef {
-                id: r.get(0),
-                label_en: r.get(1),
-                label_zh: r.get(2),
-                kind: parse_stored("fields.kind", r.get(3))?,
-                classification: parse_stored("fields.classification", r.get(4))?,
-                required: r.get(5),
-                position: r.get(6),
+                id: col(r, 0)?,
+                label_en: col(r, 1)?,
+                label_zh: col(r, 2)?,
+                kind: parse_stored("fields.kind", &col::<String>(r, 3)?)?,
+                classification: parse_stored("fields.classification", &col::<String>(r, 4)?)?,
+                required: col(r, 5)?,
+                position: col(r, 6)?,
             })
-        })
-        .collect()
+        },
+    )
 }
 
 const COLUMNS: &str = "id, version, kek_version, wrapped_dek, plain, sealed, created_at, updated_at";
 
-fn customer_from_row(r: &SqliteRow) -> StoreResult<CustomerRow> {
-    let plain: &str = r.get(4);
+fn customer_from_row(r: &Row<'_>) -> StoreResult<CustomerRow> {
+    let plain: String = col(r, 4)?;
+    let sealed: Vec<u8> = col(r, 5)?;
     Ok(CustomerRow {
-        id: r.get(0),
-        version: r.get(1),
-        kek_version: to_u32(r.get(2))?,
-        wrapped_dek: r.get(3),
-        plain: serde_json::from_str(plain).map_err(|e| StoreError::Corrupt(format!("customers.plain: {e}")))?,
-        sealed: sealed_codec::decode(r.get(5))?,
-        created_at: from_micros(r.get(6))?,
-        updated_at: from_micros(r.get(7))?,
+        id: col(r, 0)?,
+        version: col(r, 1)?,
+        kek_version: to_u32(col(r, 2)?)?,
+        wrapped_dek: col(r, 3)?,
+        plain: serde_json::from_str(&plain).map_err(|e| StoreError::Corrupt(format!("customers.plain: {e}")))?,
+        sealed: sealed_codec::decode(&sealed)?,
+        created_at: from_micros(col(r, 6)?)?,
+        updated_at: from_micros(col(r, 7)?)?,
     })
 }
 
-pub(crate) async fn get(pool: &SqlitePool, id: Uuid) -> StoreResult<Option<CustomerRow>> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM customers WHERE id = ?1"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await
-        .map_err(backend_err)?;
-    row.as_ref().map(customer_from_row).transpose()
+pub(crate) fn get(conn: &Connection, id: Uuid) -> StoreResult<Option<CustomerRow>> {
+    first_row(conn, &format!("SELECT {COLUMNS} FROM customers WHERE id = ?1"), [id], customer_from_row)
+}
+
+pub(crate) fn blind_lookup(conn: &Connection, field_id: &str, hash: u32) -> StoreResult<Vec<Uuid>> {
+    all_rows(
+        conn,
+        "SELECT customer_id FROM customer_blind WHERE field_id = ?1 AND hash = ?2",
+        params![field_id, i64::from(hash)],
+        |r| col(r, 0),
+    )
 }
 
 /// JSON path of a plaintext field; field ids are validated identifiers, quoted anyway.
@@ -73,17 +75,17 @@ fn like_escape(value: &str) -> String {
     out
 }
 
-pub(crate) async fn query(pool: &SqlitePool, q: &CustomerQuery) -> StoreResult<Vec<CustomerRow>> {
-    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(format!("SELECT {COLUMNS} FROM customers WHERE 1 = 1"));
+pub(crate) fn query(conn: &Connection, q: &CustomerQuery) -> StoreResult<Vec<CustomerRow>> {
+    let mut text = QueryText::new(&format!("SELECT {COLUMNS} FROM customers WHERE 1 = 1"));
     for filter in &q.filters {
-        sql.push(" AND json_extract(plain, ").push_bind(json_path(&filter.field_id)).push(")");
+        text.push(" AND json_extract(plain, ").bind(json_path(&filter.field_id)).push(")");
         match filter.op {
-            FilterOp::Equals => sql.push(" = ").push_bind(filter.value.clone()),
+            FilterOp::Equals => text.push(" = ").bind(filter.value.clone()),
             FilterOp::Prefix => {
-                sql.push(" LIKE ").push_bind(format!("{}%", like_escape(&filter.value))).push(" ESCAPE '\\'")
+                text.push(" LIKE ").bind(format!("{}%", like_escape(&filter.value))).push(" ESCAPE '\\'")
             }
             FilterOp::Contains => {
-                sql.push(" LIKE ").push_bind(format!("%{}%", like_escape(&filter.value))).push(" ESCAPE '\\'")
+                text.push(" LIKE ").bind(format!("%{}%", like_escape(&filter.value))).push(" ESCAPE '\\'")
             }
         };
     }
@@ -91,52 +93,49 @@ pub(crate) async fn query(pool: &SqlitePool, q: &CustomerQuery) -> StoreResult<V
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        sql.push(" AND id IN (");
-        let mut list = sql.separated(", ");
-        for id in ids {
-            list.push_bind(*id);
+        text.push(" AND id IN (");
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                text.push(", ");
+            }
+            text.bind_id(*id);
         }
-        sql.push(")");
+        text.push(")");
     }
     let (cmp, dir) = if q.sort.descending { ("<", "DESC") } else { (">", "ASC") };
     if let Some(field) = &q.sort.field_id {
-        let key = || format!("COALESCE(json_extract(plain, '{}'), '')", json_path(field).replace('\'', "''"));
+        let key = format!("COALESCE(json_extract(plain, '{}'), '')", json_path(field).replace('\'', "''"));
         if let Some((value, id)) = &q.after {
-            sql.push(format!(" AND ({} {cmp} ", key())).push_bind(value.clone());
-            sql.push(format!(" OR ({} = ", key())).push_bind(value.clone());
-            sql.push(format!(" AND id {cmp} ")).push_bind(*id).push("))");
+            text.push(&format!(" AND ({key} {cmp} ")).bind(value.clone());
+            text.push(&format!(" OR ({key} = ")).bind(value.clone());
+            text.push(&format!(" AND id {cmp} ")).bind_id(*id).push("))");
         }
-        sql.push(format!(" ORDER BY {} {dir}, id {dir}", key()));
+        text.push(&format!(" ORDER BY {key} {dir}, id {dir}"));
     } else {
         if let Some((_, id)) = &q.after {
-            sql.push(format!(" AND id {cmp} ")).push_bind(*id);
+            text.push(&format!(" AND id {cmp} ")).bind_id(*id);
         }
-        sql.push(format!(" ORDER BY id {dir}"));
+        text.push(&format!(" ORDER BY id {dir}"));
     }
-    sql.push(" LIMIT ").push_bind(i64::from(q.limit));
-    let rows = sql.build().fetch_all(pool).await.map_err(backend_err)?;
-    rows.iter().map(customer_from_row).collect()
+    text.push(" LIMIT ").bind(i64::from(q.limit));
+    all_rows(conn, &text.sql, params_from_iter(text.values), customer_from_row)
 }
 
 /// Wrapped data keys older than `version` in `table` (`customers` or `users`).
-pub(crate) async fn keys_below(
-    pool: &SqlitePool,
+pub(crate) fn keys_below(
+    conn: &Connection,
     table: &'static str,
     version: u32,
     after: Option<Uuid>,
     limit: u32,
 ) -> StoreResult<Vec<WrappedKeyRef>> {
-    let rows = sqlx::query(&format!(
-        "SELECT id, kek_version, wrapped_dek FROM {table}
-         WHERE kek_version < ?1 AND (?2 IS NULL OR id > ?2) ORDER BY id LIMIT ?3"
-    ))
-    .bind(i64::from(version))
-    .bind(after)
-    .bind(i64::from(limit))
-    .fetch_all(pool)
-    .await
-    .map_err(backend_err)?;
-    rows.iter()
-        .map(|r| Ok(WrappedKeyRef { id: r.get(0), kek_version: to_u32(r.get(1))?, wrapped_dek: r.get(2) }))
-        .collect()
+    all_rows(
+        conn,
+        &format!(
+            "SELECT id, kek_version, wrapped_dek FROM {table}
+             WHERE kek_version < ?1 AND (?2 IS NULL OR id > ?2) ORDER BY id LIMIT ?3"
+        ),
+        params![i64::from(version), after, i64::from(limit)],
+        |r| Ok(WrappedKeyRef { id: col(r, 0)?, kek_version: to_u32(col(r, 1)?)?, wrapped_dek: col(r, 2)? }),
+    )
 }

@@ -1,390 +1,386 @@
 //! The write transaction: mutations and audit records committed together.
+//!
+//! Statements run on the calling task (each is a few microseconds of B-tree work in the page
+//! cache); `BEGIN IMMEDIATE` and `COMMIT`, which may wait on another process's lock or on
+//! `fsync`, run on a blocking thread.
 
 use async_trait::async_trait;
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use rusqlite::{Connection, params};
 use tutela_store::{
-    AuditCheckpoint, AuditRecord, BlindEntry, CustomerRow, KeyRewrap, Mutation, StoreError, StoreResult, UserRow,
-    WriteTx, sealed_codec,
+    AuditCheckpoint, AuditRecord, BlindEntry, CustomerRow, KeyRewrap, Mutation, SessionRow, StoreError, StoreResult,
+    UserRow, WriteTx, sealed_codec,
 };
 use uuid::Uuid;
 
+use crate::connections::{BUSY_TIMEOUT, Connections, WriterGuard, on_blocking_thread};
 use crate::convert::{backend_err, json_list, to_micros, write_err};
 
 pub(crate) struct SqliteWriteTx {
-    tx: Transaction<'static, Sqlite>,
+    /// `None` once committed; a transaction dropped while `Some` is rolled back.
+    conn: Option<WriterGuard>,
 }
 
 impl SqliteWriteTx {
-    pub(crate) async fn begin(pool: &SqlitePool) -> StoreResult<Box<dyn WriteTx>> {
+    pub(crate) async fn begin(connections: &Connections) -> StoreResult<Box<dyn WriteTx>> {
         // BEGIN IMMEDIATE takes the write lock up front, so a transaction that read the chain
         // head cannot later fail to upgrade its lock (SQLITE_BUSY mid-transaction).
-        let tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend_err)?;
-        Ok(Box::new(Self { tx }))
-    }
-
-    async fn exec<'q>(
-        &mut self,
-        q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
-    ) -> StoreResult<u64> {
-        Ok(q.execute(&mut *self.tx).await.map_err(write_err)?.rows_affected())
-    }
-
-    async fn put_customer(&mut self, row: &CustomerRow, blind: &[BlindEntry], insert: bool) -> StoreResult<()> {
-        let plain = serde_json::to_string(&row.plain).expect("a string map serialises");
-        let sealed = sealed_codec::encode(&row.sealed);
-        if insert {
-            self.exec(
-                sqlx::query(
-                    "INSERT INTO customers (id, version, kek_version, wrapped_dek, plain, sealed, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )
-                .bind(row.id)
-                .bind(row.version)
-                .bind(i64::from(row.kek_version))
-                .bind(&row.wrapped_dek)
-                .bind(plain)
-                .bind(sealed)
-                .bind(to_micros(row.created_at))
-                .bind(to_micros(row.updated_at)),
-            )
-            .await?;
-        } else {
-            let changed = self
-                .exec(
-                    sqlx::query(
-                        "UPDATE customers SET version = ?2, kek_version = ?3, wrapped_dek = ?4, plain = ?5, sealed = ?6,
-                         updated_at = ?7 WHERE id = ?1 AND version = ?2 - 1",
-                    )
-                    .bind(row.id)
-                    .bind(row.version)
-                    .bind(i64::from(row.kek_version))
-                    .bind(&row.wrapped_dek)
-                    .bind(plain)
-                    .bind(sealed)
-                    .bind(to_micros(row.updated_at)),
-                )
-                .await?;
-            if changed == 0 {
-                return Err(StoreError::Conflict(format!("customer {} was changed or removed meanwhile", row.id)));
+        let conn = connections.writer().await;
+        // A transaction whose thread died before COMMIT or ROLLBACK must not be carried
+        // into this one.
+        if !conn.is_autocommit() {
+            conn.execute_batch("ROLLBACK").map_err(backend_err)?;
+        }
+        // In this process the writer lock already orders transactions, so the file lock is
+        // normally free and taken at once, here. Only when another process holds it (a CLI
+        // command beside the server) is the wait, up to the busy timeout, left to a
+        // blocking thread.
+        let conn = match try_begin_now(&conn) {
+            Ok(()) => conn,
+            Err(e) if is_busy(&e) => {
+                on_blocking_thread(conn, |c| c.execute_batch("BEGIN IMMEDIATE").map_err(backend_err)).await?.0
             }
-            self.exec(sqlx::query("DELETE FROM customer_blind WHERE customer_id = ?1").bind(row.id)).await?;
-        }
-        for entry in blind {
-            self.exec(
-                sqlx::query("INSERT OR IGNORE INTO customer_blind (field_id, hash, customer_id) VALUES (?1, ?2, ?3)")
-                    .bind(&entry.field_id)
-                    .bind(i64::from(entry.hash))
-                    .bind(row.id),
-            )
-            .await?;
-        }
-        Ok(())
-    }
-
-    async fn put_user(&mut self, u: &UserRow, insert: bool) -> StoreResult<()> {
-        let sql = if insert {
-            "INSERT INTO users (id, email, display_name, password_hash, status, kek_version, wrapped_dek, totp_secret,
-             totp_enabled, totp_last_step, locale, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
-        } else {
-            "UPDATE users SET email = ?2, display_name = ?3, password_hash = ?4, status = ?5, kek_version = ?6,
-             wrapped_dek = ?7, totp_secret = ?8, totp_enabled = ?9, totp_last_step = ?10, locale = ?11,
-             created_at = ?12, updated_at = ?13 WHERE id = ?1"
+            Err(e) => return Err(backend_err(e)),
         };
-        let n = self
-            .exec(
-                sqlx::query(sql)
-                    .bind(u.id)
-                    .bind(&u.email)
-                    .bind(&u.display_name)
-                    .bind(&u.password_hash)
-                    .bind(u.status.as_str())
-                    .bind(i64::from(u.kek_version))
-                    .bind(&u.wrapped_dek)
-                    .bind(&u.totp_secret)
-                    .bind(u.totp_enabled)
-                    .bind(u.totp_last_step)
-                    .bind(&u.locale)
-                    .bind(to_micros(u.created_at))
-                    .bind(to_micros(u.updated_at)),
-            )
-            .await?;
-        if n == 0 {
-            return Err(StoreError::NotFound);
+        Ok(Box::new(Self { conn: Some(conn) }))
+    }
+
+    fn conn(&self) -> StoreResult<&Connection> {
+        self.conn.as_deref().ok_or_else(|| StoreError::Backend("the transaction has ended".into()))
+    }
+}
+
+impl Drop for SqliteWriteTx {
+    fn drop(&mut self) {
+        if let Some(conn) = &self.conn
+            && !conn.is_autocommit()
+            && let Err(e) = conn.execute_batch("ROLLBACK")
+        {
+            tracing::error!(error = %e, "rolling back an abandoned SQLite transaction failed");
         }
-        Ok(())
     }
+}
 
-    async fn rewrap(&mut self, table: &str, r: &KeyRewrap) -> StoreResult<()> {
-        self.exec(
-            sqlx::query(&format!(
-                "UPDATE {table} SET kek_version = ?2, wrapped_dek = ?3 WHERE id = ?1 AND kek_version = ?4"
-            ))
-            .bind(r.id)
-            .bind(i64::from(r.to_version))
-            .bind(&r.wrapped_dek)
-            .bind(i64::from(r.from_version)),
+/// `BEGIN IMMEDIATE` without waiting for a lock held elsewhere.
+fn try_begin_now(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::ZERO)?;
+    let begun = conn.execute_batch("BEGIN IMMEDIATE");
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    begun
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseBusy)
+}
+
+/// Runs one cached statement and returns how many rows it changed.
+fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> StoreResult<usize> {
+    conn.prepare_cached(sql).map_err(backend_err)?.execute(params).map_err(write_err)
+}
+
+fn exactly_one(changed: usize, otherwise: impl FnOnce() -> StoreError) -> StoreResult<()> {
+    if changed == 0 { Err(otherwise()) } else { Ok(()) }
+}
+
+fn put_customer(conn: &Connection, row: &CustomerRow, blind: &[BlindEntry], insert: bool) -> StoreResult<()> {
+    let plain = serde_json::to_string(&row.plain).expect("a string map serialises");
+    let sealed = sealed_codec::encode(&row.sealed);
+    if insert {
+        exec(
+            conn,
+            "INSERT INTO customers (id, version, kek_version, wrapped_dek, plain, sealed, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                row.id,
+                row.version,
+                row.kek_version,
+                row.wrapped_dek,
+                plain,
+                sealed,
+                to_micros(row.created_at),
+                to_micros(row.updated_at)
+            ],
+        )?;
+    } else {
+        let changed = exec(
+            conn,
+            "UPDATE customers SET version = ?2, kek_version = ?3, wrapped_dek = ?4, plain = ?5, sealed = ?6,
+             updated_at = ?7 WHERE id = ?1 AND version = ?2 - 1",
+            params![row.id, row.version, row.kek_version, row.wrapped_dek, plain, sealed, to_micros(row.updated_at)],
+        )?;
+        exactly_one(changed, || StoreError::Conflict(format!("customer {} was changed or removed meanwhile", row.id)))?;
+        exec(conn, "DELETE FROM customer_blind WHERE customer_id = ?1", [row.id])?;
+    }
+    for entry in blind {
+        exec(
+            conn,
+            "INSERT OR IGNORE INTO customer_blind (field_id, hash, customer_id) VALUES (?1, ?2, ?3)",
+            params![entry.field_id, entry.hash, row.id],
+        )?;
+    }
+    Ok(())
+}
+
+fn put_user(conn: &Connection, u: &UserRow, insert: bool) -> StoreResult<()> {
+    let sql = if insert {
+        "INSERT INTO users (id, email, display_name, password_hash, status, kek_version, wrapped_dek, totp_secret,
+         totp_enabled, totp_last_step, locale, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+    } else {
+        "UPDATE users SET email = ?2, display_name = ?3, password_hash = ?4, status = ?5, kek_version = ?6,
+         wrapped_dek = ?7, totp_secret = ?8, totp_enabled = ?9, totp_last_step = ?10, locale = ?11,
+         created_at = ?12, updated_at = ?13 WHERE id = ?1"
+    };
+    let changed = exec(
+        conn,
+        sql,
+        params![
+            u.id,
+            u.email,
+            u.display_name,
+            u.password_hash,
+            u.status.as_str(),
+            u.kek_version,
+            u.wrapped_dek,
+            u.totp_secret,
+            u.totp_enabled,
+            u.totp_last_step,
+            u.locale,
+            to_micros(u.created_at),
+            to_micros(u.updated_at)
+        ],
+    )?;
+    exactly_one(changed, || StoreError::NotFound)
+}
+
+fn rewrap(conn: &Connection, table: &str, r: &KeyRewrap) -> StoreResult<()> {
+    exec(
+        conn,
+        &format!("UPDATE {table} SET kek_version = ?2, wrapped_dek = ?3 WHERE id = ?1 AND kek_version = ?4"),
+        params![r.id, r.to_version, r.wrapped_dek, r.from_version],
+    )?;
+    Ok(())
+}
+
+fn delete_by(conn: &Connection, sql: &str, id: Uuid) -> StoreResult<usize> {
+    exec(conn, sql, [id])
+}
+
+fn insert_session(conn: &Connection, s: &SessionRow) -> StoreResult<()> {
+    exec(
+        conn,
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, mfa_done, source, user_agent)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            &s.token_hash[..],
+            s.user_id,
+            to_micros(s.created_at),
+            to_micros(s.last_seen_at),
+            to_micros(s.expires_at),
+            s.mfa_done,
+            s.source,
+            s.user_agent
+        ],
+    )?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_lines)] // one arm per mutation reads better than a dispatch table
+fn apply(conn: &Connection, mutation: &Mutation) -> StoreResult<()> {
+    match mutation {
+        Mutation::PutMeta { key, value } => {
+            exec(
+                conn,
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
+                params![key, value],
+            )?;
+        }
+        Mutation::InsertKey(k) => {
+            exec(
+                conn,
+                "INSERT INTO keys (purpose, version, wrapped, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![k.purpose, k.version, k.wrapped, to_micros(k.created_at)],
+            )?;
+        }
+        Mutation::PutField(f) => {
+            exec(
+                conn,
+                "INSERT INTO fields (id, label_en, label_zh, kind, classification, required, position)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (id) DO UPDATE SET label_en = ?2, label_zh = ?3, kind = ?4, classification = ?5,
+                 required = ?6, position = ?7",
+                params![
+                    f.id,
+                    f.label_en,
+                    f.label_zh,
+                    f.kind.as_str(),
+                    f.classification.as_str(),
+                    f.required,
+                    f.position
+                ],
+            )?;
+        }
+        Mutation::DeleteField { id } => {
+            exactly_one(exec(conn, "DELETE FROM fields WHERE id = ?1", [id])?, || StoreError::NotFound)?;
+        }
+        Mutation::InsertCustomer { row, blind } => put_customer(conn, row, blind, true)?,
+        Mutation::UpdateCustomer { row, blind } => put_customer(conn, row, blind, false)?,
+        Mutation::EraseCustomer(e) => {
+            let erased = delete_by(conn, "DELETE FROM customers WHERE id = ?1", e.customer_id)?;
+            exactly_one(erased, || StoreError::NotFound)?;
+            delete_by(conn, "DELETE FROM customer_blind WHERE customer_id = ?1", e.customer_id)?;
+            exec(
+                conn,
+                "INSERT INTO erasures (customer_id, erased_at, actor_id, reason) VALUES (?1, ?2, ?3, ?4)",
+                params![e.customer_id, to_micros(e.erased_at), e.actor_id, e.reason],
+            )?;
+        }
+        Mutation::RewrapCustomerKey(r) => rewrap(conn, "customers", r)?,
+        Mutation::RewrapUserKey(r) => rewrap(conn, "users", r)?,
+        Mutation::AdvanceTotpStep { user_id, step } => {
+            let changed = exec(
+                conn,
+                "UPDATE users SET totp_last_step = ?2 WHERE id = ?1 AND (totp_last_step IS NULL OR totp_last_step < ?2)",
+                params![user_id, step],
+            )?;
+            exactly_one(changed, || StoreError::Conflict("one-time code already used".into()))?;
+        }
+        Mutation::InsertUser(u) => put_user(conn, u, true)?,
+        Mutation::UpdateUser(u) => put_user(conn, u, false)?,
+        Mutation::SetUserRoles { user_id, role_ids } => {
+            delete_by(conn, "DELETE FROM user_roles WHERE user_id = ?1", *user_id)?;
+            for role in role_ids {
+                exec(conn, "INSERT INTO user_roles (user_id, role_id) VALUES (?1, ?2)", params![user_id, role])?;
+            }
+        }
+        Mutation::InsertRecoveryCodes { user_id, hashes } => {
+            delete_by(conn, "DELETE FROM recovery_codes WHERE user_id = ?1", *user_id)?;
+            for hash in hashes {
+                exec(conn, "INSERT INTO recovery_codes (user_id, hash) VALUES (?1, ?2)", params![user_id, &hash[..]])?;
+            }
+        }
+        Mutation::UseRecoveryCode { user_id, hash, at } => {
+            let changed = exec(
+                conn,
+                "UPDATE recovery_codes SET used_at = ?3 WHERE user_id = ?1 AND hash = ?2 AND used_at IS NULL",
+                params![user_id, &hash[..], to_micros(*at)],
+            )?;
+            exactly_one(changed, || StoreError::NotFound)?;
+        }
+        Mutation::PutRole(r) => {
+            exec(
+                conn,
+                "INSERT INTO roles (id, name, description, builtin, permissions) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO UPDATE SET name = ?2, description = ?3, builtin = ?4, permissions = ?5",
+                params![r.id, r.name, r.description, r.builtin, json_list(&r.permissions)],
+            )?;
+        }
+        Mutation::DeleteRole { id } => {
+            exactly_one(delete_by(conn, "DELETE FROM roles WHERE id = ?1", *id)?, || StoreError::NotFound)?;
+        }
+        Mutation::InsertSession(s) => insert_session(conn, s)?,
+        Mutation::PromoteSession { old_hash, new } => {
+            exec(conn, "DELETE FROM sessions WHERE token_hash = ?1", [&old_hash[..]])?;
+            insert_session(conn, new)?;
+        }
+        Mutation::DeleteSession { token_hash } => {
+            exec(conn, "DELETE FROM sessions WHERE token_hash = ?1", [&token_hash[..]])?;
+        }
+        Mutation::DeleteUserSessions { user_id } => {
+            delete_by(conn, "DELETE FROM sessions WHERE user_id = ?1", *user_id)?;
+        }
+        Mutation::InsertApiToken(t) => {
+            exec(
+                conn,
+                "INSERT INTO api_tokens (id, user_id, name, token_hash, scopes, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    t.id,
+                    t.user_id,
+                    t.name,
+                    &t.token_hash[..],
+                    json_list(&t.scopes),
+                    to_micros(t.created_at),
+                    t.expires_at.map(to_micros)
+                ],
+            )?;
+        }
+        Mutation::RevokeApiToken { id, at } => {
+            let changed = exec(
+                conn,
+                "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![id, to_micros(*at)],
+            )?;
+            exactly_one(changed, || StoreError::NotFound)?;
+        }
+    }
+    Ok(())
+}
+
+fn append_audit(conn: &Connection, records: &[AuditRecord]) -> StoreResult<()> {
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT INTO audit_events (seq, at, actor_id, actor, action, outcome, customer_id, fields, purpose,
+             source, detail, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )
-        .await?;
-        Ok(())
+        .map_err(backend_err)?;
+    for r in records {
+        insert
+            .execute(params![
+                r.seq,
+                to_micros(r.at),
+                r.actor_id,
+                r.actor,
+                r.action,
+                r.outcome,
+                r.customer_id,
+                json_list(&r.fields),
+                r.purpose,
+                r.source,
+                r.detail,
+                &r.hash[..]
+            ])
+            .map_err(write_err)?;
     }
-
-    async fn delete_by(&mut self, sql: &str, id: Uuid) -> StoreResult<u64> {
-        self.exec(sqlx::query(sql).bind(id)).await
-    }
+    Ok(())
 }
 
 #[async_trait]
 impl WriteTx for SqliteWriteTx {
     async fn audit_head(&mut self) -> StoreResult<Option<(i64, [u8; 32])>> {
-        crate::audit::head(&mut *self.tx).await
+        crate::audit::head(self.conn()?)
     }
 
-    #[allow(clippy::too_many_lines)] // one arm per mutation reads better than a dispatch table
     async fn apply(&mut self, mutation: &Mutation) -> StoreResult<()> {
-        match mutation {
-            Mutation::PutMeta { key, value } => {
-                self.exec(
-                    sqlx::query(
-                        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
-                    )
-                    .bind(key)
-                    .bind(value),
-                )
-                .await?;
-            }
-            Mutation::InsertKey(k) => {
-                self.exec(
-                    sqlx::query("INSERT INTO keys (purpose, version, wrapped, created_at) VALUES (?1, ?2, ?3, ?4)")
-                        .bind(&k.purpose)
-                        .bind(i64::from(k.version))
-                        .bind(&k.wrapped)
-                        .bind(to_micros(k.created_at)),
-                )
-                .await?;
-            }
-            Mutation::PutField(f) => {
-                self.exec(
-                    sqlx::query(
-                        "INSERT INTO fields (id, label_en, label_zh, kind, classification, required, position)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                         ON CONFLICT (id) DO UPDATE SET label_en = ?2, label_zh = ?3, kind = ?4, classification = ?5,
-                         required = ?6, position = ?7",
-                    )
-                    .bind(&f.id)
-                    .bind(&f.label_en)
-                    .bind(&f.label_zh)
-                    .bind(f.kind.as_str())
-                    .bind(f.classification.as_str())
-                    .bind(f.required)
-                    .bind(f.position),
-                )
-                .await?;
-            }
-            Mutation::DeleteField { id } => {
-                if self.exec(sqlx::query("DELETE FROM fields WHERE id = ?1").bind(id)).await? == 0 {
-                    return Err(StoreError::NotFound);
-                }
-            }
-            Mutation::InsertCustomer { row, blind } => self.put_customer(row, blind, true).await?,
-            Mutation::UpdateCustomer { row, blind } => self.put_customer(row, blind, false).await?,
-            Mutation::EraseCustomer(e) => {
-                if self.delete_by("DELETE FROM customers WHERE id = ?1", e.customer_id).await? == 0 {
-                    return Err(StoreError::NotFound);
-                }
-                self.delete_by("DELETE FROM customer_blind WHERE customer_id = ?1", e.customer_id).await?;
-                self.exec(
-                    sqlx::query(
-                        "INSERT INTO erasures (customer_id, erased_at, actor_id, reason) VALUES (?1, ?2, ?3, ?4)",
-                    )
-                    .bind(e.customer_id)
-                    .bind(to_micros(e.erased_at))
-                    .bind(e.actor_id)
-                    .bind(&e.reason),
-                )
-                .await?;
-            }
-            Mutation::RewrapCustomerKey(r) => self.rewrap("customers", r).await?,
-            Mutation::RewrapUserKey(r) => self.rewrap("users", r).await?,
-            Mutation::AdvanceTotpStep { user_id, step } => {
-                let n = self
-                    .exec(
-                        sqlx::query(
-                            "UPDATE users SET totp_last_step = ?2
-                             WHERE id = ?1 AND (totp_last_step IS NULL OR totp_last_step < ?2)",
-                        )
-                        .bind(user_id)
-                        .bind(step),
-                    )
-                    .await?;
-                if n == 0 {
-                    return Err(StoreError::Conflict("one-time code already used".into()));
-                }
-            }
-            Mutation::InsertUser(u) => self.put_user(u, true).await?,
-            Mutation::UpdateUser(u) => self.put_user(u, false).await?,
-            Mutation::SetUserRoles { user_id, role_ids } => {
-                self.delete_by("DELETE FROM user_roles WHERE user_id = ?1", *user_id).await?;
-                for role in role_ids {
-                    self.exec(
-                        sqlx::query("INSERT INTO user_roles (user_id, role_id) VALUES (?1, ?2)")
-                            .bind(user_id)
-                            .bind(role),
-                    )
-                    .await?;
-                }
-            }
-            Mutation::InsertRecoveryCodes { user_id, hashes } => {
-                self.delete_by("DELETE FROM recovery_codes WHERE user_id = ?1", *user_id).await?;
-                for hash in hashes {
-                    self.exec(
-                        sqlx::query("INSERT INTO recovery_codes (user_id, hash) VALUES (?1, ?2)")
-                            .bind(user_id)
-                            .bind(&hash[..]),
-                    )
-                    .await?;
-                }
-            }
-            Mutation::UseRecoveryCode { user_id, hash, at } => {
-                let n = self
-                    .exec(
-                        sqlx::query(
-                            "UPDATE recovery_codes SET used_at = ?3 WHERE user_id = ?1 AND hash = ?2 AND used_at IS NULL",
-                        )
-                        .bind(user_id)
-                        .bind(&hash[..])
-                        .bind(to_micros(*at)),
-                    )
-                    .await?;
-                if n == 0 {
-                    return Err(StoreError::NotFound);
-                }
-            }
-            Mutation::PutRole(r) => {
-                self.exec(
-                    sqlx::query(
-                        "INSERT INTO roles (id, name, description, builtin, permissions) VALUES (?1, ?2, ?3, ?4, ?5)
-                         ON CONFLICT (id) DO UPDATE SET name = ?2, description = ?3, builtin = ?4, permissions = ?5",
-                    )
-                    .bind(r.id)
-                    .bind(&r.name)
-                    .bind(&r.description)
-                    .bind(r.builtin)
-                    .bind(json_list(&r.permissions)),
-                )
-                .await?;
-            }
-            Mutation::DeleteRole { id } => {
-                if self.delete_by("DELETE FROM roles WHERE id = ?1", *id).await? == 0 {
-                    return Err(StoreError::NotFound);
-                }
-            }
-            Mutation::InsertSession(s) => self.insert_session(s).await?,
-            Mutation::PromoteSession { old_hash, new } => {
-                self.exec(sqlx::query("DELETE FROM sessions WHERE token_hash = ?1").bind(&old_hash[..])).await?;
-                self.insert_session(new).await?;
-            }
-            Mutation::DeleteSession { token_hash } => {
-                self.exec(sqlx::query("DELETE FROM sessions WHERE token_hash = ?1").bind(&token_hash[..])).await?;
-            }
-            Mutation::DeleteUserSessions { user_id } => {
-                self.delete_by("DELETE FROM sessions WHERE user_id = ?1", *user_id).await?;
-            }
-            Mutation::InsertApiToken(t) => {
-                self.exec(
-                    sqlx::query(
-                        "INSERT INTO api_tokens (id, user_id, name, token_hash, scopes, created_at, expires_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    )
-                    .bind(t.id)
-                    .bind(t.user_id)
-                    .bind(&t.name)
-                    .bind(&t.token_hash[..])
-                    .bind(json_list(&t.scopes))
-                    .bind(to_micros(t.created_at))
-                    .bind(t.expires_at.map(to_micros)),
-                )
-                .await?;
-            }
-            Mutation::RevokeApiToken { id, at } => {
-                let n = self
-                    .exec(
-                        sqlx::query("UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL")
-                            .bind(id)
-                            .bind(to_micros(*at)),
-                    )
-                    .await?;
-                if n == 0 {
-                    return Err(StoreError::NotFound);
-                }
-            }
-        }
-        Ok(())
+        apply(self.conn()?, mutation)
     }
 
     async fn append_audit(&mut self, records: &[AuditRecord]) -> StoreResult<()> {
-        for r in records {
-            self.exec(
-                sqlx::query(
-                    "INSERT INTO audit_events (seq, at, actor_id, actor, action, outcome, customer_id, fields, purpose,
-                     source, detail, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                )
-                .bind(r.seq)
-                .bind(to_micros(r.at))
-                .bind(r.actor_id)
-                .bind(&r.actor)
-                .bind(&r.action)
-                .bind(&r.outcome)
-                .bind(r.customer_id)
-                .bind(json_list(&r.fields))
-                .bind(&r.purpose)
-                .bind(&r.source)
-                .bind(&r.detail)
-                .bind(&r.hash[..]),
-            )
-            .await?;
-        }
-        Ok(())
+        append_audit(self.conn()?, records)
     }
 
     async fn put_checkpoint(&mut self, c: &AuditCheckpoint) -> StoreResult<()> {
-        self.exec(
-            sqlx::query(
-                "INSERT INTO audit_checkpoints (seq, hash, at, key_version, signature) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (seq) DO UPDATE SET hash = ?2, at = ?3, key_version = ?4, signature = ?5",
-            )
-            .bind(c.seq)
-            .bind(&c.hash[..])
-            .bind(to_micros(c.at))
-            .bind(i64::from(c.key_version))
-            .bind(&c.signature),
-        )
-        .await?;
+        exec(
+            self.conn()?,
+            "INSERT INTO audit_checkpoints (seq, hash, at, key_version, signature) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (seq) DO UPDATE SET hash = ?2, at = ?3, key_version = ?4, signature = ?5",
+            params![c.seq, &c.hash[..], to_micros(c.at), c.key_version, c.signature],
+        )?;
         Ok(())
     }
 
-    async fn commit(self: Box<Self>) -> StoreResult<()> {
-        self.tx.commit().await.map_err(backend_err)
+    async fn delete_checkpoint(&mut self, seq: i64) -> StoreResult<()> {
+        exec(self.conn()?, "DELETE FROM audit_checkpoints WHERE seq = ?1", [seq])?;
+        Ok(())
     }
-}
 
-impl SqliteWriteTx {
-    async fn insert_session(&mut self, s: &tutela_store::SessionRow) -> StoreResult<()> {
-        self.exec(
-            sqlx::query(
-                "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, mfa_done, source, user_agent)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )
-            .bind(&s.token_hash[..])
-            .bind(s.user_id)
-            .bind(to_micros(s.created_at))
-            .bind(to_micros(s.last_seen_at))
-            .bind(to_micros(s.expires_at))
-            .bind(s.mfa_done)
-            .bind(&s.source)
-            .bind(&s.user_agent),
-        )
-        .await?;
+    async fn commit(mut self: Box<Self>) -> StoreResult<()> {
+        let conn = self.conn.take().ok_or_else(|| StoreError::Backend("the transaction has ended".into()))?;
+        let (conn, committed) = on_blocking_thread(conn, |c| Ok(c.execute_batch("COMMIT"))).await?;
+        if let Err(e) = committed {
+            // A failed COMMIT (disk full, I/O error) may leave the transaction open.
+            self.conn = Some(conn);
+            return Err(backend_err(e));
+        }
         Ok(())
     }
 }

@@ -203,6 +203,13 @@ pub async fn checkpoints(store: &dyn Store) {
     let mut tx = store.begin_write().await.unwrap();
     tx.put_checkpoint(&c1b).await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(ours(store.audit_checkpoints().await.unwrap()), vec![c1b, c3]);
+    assert_eq!(ours(store.audit_checkpoints().await.unwrap()), vec![c1b.clone(), c3.clone()]);
     assert_eq!(store.audit_checkpoints().await.unwrap().len(), before.len() + 2, "replaced, not added");
+
+    // Deleting one leaves the others; deleting one that is not there is no error.
+    let mut tx = store.begin_write().await.unwrap();
+    tx.delete_checkpoint(c1b.seq).await.unwrap();
+    tx.delete_checkpoint(records[1].seq).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(ours(store.audit_checkpoints().await.unwrap()), vec![c3]);
 }

@@ -70,5 +70,7 @@ pub trait WriteTx: Send {
     async fn apply(&mut self, mutation: &Mutation) -> StoreResult<()>;
     async fn append_audit(&mut self, records: &[AuditRecord]) -> StoreResult<()>;
     async fn put_checkpoint(&mut self, checkpoint: &AuditCheckpoint) -> StoreResult<()>;
+    /// Removes the checkpoint at `seq`, if there is one (a newer one vouches for it).
+    async fn delete_checkpoint(&mut self, seq: i64) -> StoreResult<()>;
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }

@@ -1,6 +1,6 @@
 //! `lookup`: exact search by e-mail among N customers, in-process: `Tutela::lookup_customers`
 //! (blind index, candidates decrypted and compared, the lookup audited) beside a plain
-//! indexed `SELECT … WHERE email = ?` through sqlx.
+//! indexed `SELECT … WHERE email = ?` through rusqlite.
 
 use std::sync::Arc;
 
@@ -39,7 +39,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
     let probe = data::email(n / 2);
     let found = inst.tutela.lookup_customers(&inst.steward, "email", &probe).await?;
     anyhow::ensure!(found.len() == 1, "Tutela found {} customers for {probe}", found.len());
-    anyhow::ensure!(plain.by_email(&probe).await?.len() == 1, "the plain table does not find {probe}");
+    anyhow::ensure!(plain.by_email(&probe)?.len() == 1, "the plain table does not find {probe}");
 
     let mut protected: Option<Measured> = None;
     let mut unprotected: Option<Measured> = None;
@@ -66,7 +66,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
             let db = db.clone();
             async move {
                 let email = data::email(load::spread((w as u64) << 40 | i, n));
-                let found = db.by_email(&email).await?;
+                let found = db.by_email(&email)?;
                 anyhow::ensure!(found.len() == 1, "{} matches", found.len());
                 Ok(())
             }
@@ -93,7 +93,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
     let b1 = load::drive(1, opts.warmup, opts.duration / 4, move |_, i| {
         let db = db.clone();
         async move {
-            db.by_email(&data::email(load::spread(i, n))).await?;
+            db.by_email(&data::email(load::spread(i, n)))?;
             Ok(())
         }
     })
@@ -118,7 +118,9 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
         "Protected: `lookup_customers(steward, \"email\", value)`: permission check, schema read, HMAC blind index, \
          index query, candidate rows fetched, each candidate's data key unwrapped and its e-mail decrypted and \
          compared, masked views built, and one audit event committed (group commit) before it returns. \
-         Plain: `SELECT` the 10 columns `WHERE email = ?` on a table with an index on e-mail, same pool settings.",
+         Plain: `SELECT` the 10 columns `WHERE email = ?` through rusqlite on a table with an index on e-mail, \
+         with the store's connection settings (WAL, synchronous = FULL, 8 MiB cache per connection, cached \
+         statements) and, like the store's point reads, run on the calling task through a list of idle connections.",
     );
     Ok(report)
 }

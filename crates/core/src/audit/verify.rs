@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use tutela_crypto::chain;
-use tutela_store::{AuditCheckpoint, Store};
+use tutela_store::{AuditCheckpoint, AuditRecord, Store};
 
 use super::canonical;
 use crate::CoreResult;
@@ -78,46 +78,77 @@ pub async fn verify<S: std::hash::BuildHasher + Sync>(
 ) -> CoreResult<VerifyReport> {
     let checkpoints: BTreeMap<i64, AuditCheckpoint> =
         store.audit_checkpoints().await?.into_iter().map(|c| (c.seq, c)).collect();
-    let mut report = VerifyReport { events: 0, checkpoints: 0, head: None, problem: None };
-    let mut prev = chain::GENESIS;
-    let mut last_seq = 0_i64;
-    let mut buffer = Vec::with_capacity(256);
-    'pages: loop {
-        let page = store.audit_scan(last_seq, PAGE).await?;
-        if page.is_empty() {
+    let mut walk = Walk {
+        report: VerifyReport { events: 0, checkpoints: 0, head: None, problem: None },
+        prev: chain::GENESIS,
+        last_seq: 0,
+        buffer: Vec::with_capacity(256),
+    };
+    let mut page = store.audit_scan(0, PAGE).await?;
+    while let Some(last) = page.last().map(|r| r.seq) {
+        // The next page is read (on a blocking thread or over the network) while this one
+        // is hashed here, so reading and hashing overlap.
+        let (next, walked_on) =
+            tokio::join!(store.audit_scan(last, PAGE), async { walk.page(&page, &checkpoints, public_keys) });
+        progress(walk.report.events);
+        if !walked_on {
             break;
         }
-        for record in &page {
-            if record.seq != last_seq + 1 {
-                report.problem = Some(VerifyProblem::Gap { expected: last_seq + 1, found: record.seq });
-                break 'pages;
-            }
-            canonical::encode_into(record, &mut buffer);
-            let hash = chain::link(&prev, &buffer);
-            if hash != record.hash {
-                report.problem = Some(VerifyProblem::Altered { seq: record.seq });
-                break 'pages;
-            }
-            if let Some(cp) = checkpoints.get(&record.seq) {
-                if !checkpoint_holds(cp, &hash, public_keys) {
-                    report.problem = Some(VerifyProblem::BadCheckpoint { seq: cp.seq });
-                    break 'pages;
-                }
-                report.checkpoints += 1;
-            }
-            prev = hash;
-            last_seq = record.seq;
-            report.events += 1;
-        }
-        progress(report.events);
+        page = next?;
     }
+    let mut report = walk.report;
     if report.events > 0 {
-        report.head = Some((last_seq, prev));
+        report.head = Some((walk.last_seq, walk.prev));
     }
     if report.problem.is_none() {
-        report.problem = tail_problem(&checkpoints, last_seq);
+        report.problem = tail_problem(&checkpoints, walk.last_seq);
     }
     Ok(report)
+}
+
+/// Where the walk along the chain is.
+struct Walk {
+    report: VerifyReport,
+    prev: [u8; 32],
+    last_seq: i64,
+    buffer: Vec<u8>,
+}
+
+impl Walk {
+    /// Checks the next page of events; false once a problem is found.
+    fn page<S: std::hash::BuildHasher>(
+        &mut self,
+        page: &[AuditRecord],
+        checkpoints: &BTreeMap<i64, AuditCheckpoint>,
+        public_keys: &HashMap<u32, [u8; 32], S>,
+    ) -> bool {
+        for record in page {
+            let problem = if record.seq == self.last_seq + 1 {
+                canonical::encode_into(record, &mut self.buffer);
+                let hash = chain::link(&self.prev, &self.buffer);
+                match checkpoints.get(&record.seq) {
+                    _ if hash != record.hash => Some(VerifyProblem::Altered { seq: record.seq }),
+                    Some(cp) if !checkpoint_holds(cp, &hash, public_keys) => {
+                        Some(VerifyProblem::BadCheckpoint { seq: cp.seq })
+                    }
+                    found => {
+                        self.report.checkpoints += u64::from(found.is_some());
+                        self.prev = hash;
+                        self.last_seq = record.seq;
+                        self.report.events += 1;
+                        None
+                    }
+                }
+            } else {
+                Some(VerifyProblem::Gap { expected: self.last_seq + 1, found: record.seq })
+            };
+            if problem.is_some() {
+                self.report.problem = problem;
+                return false;
+            }
+        }
+        true
+    }
 }
 
 fn checkpoint_holds<S: std::hash::BuildHasher>(

@@ -16,7 +16,15 @@ use tutela_store::{AuditCheckpoint, AuditRecord, Mutation, Store};
 use super::canonical;
 use super::event::AuditEvent;
 use crate::clock::Clock;
+use crate::stamp_cache;
 use crate::{CoreError, CoreResult};
+
+/// Every commit signs a checkpoint of the new head, and the previous head's checkpoint is
+/// dropped unless it was the last in its block of this many events. The newest checkpoint
+/// vouches for every event before it through the chain, so what is kept is one signature per
+/// block to verify, plus the newest; and deleting the newest commit with its checkpoint
+/// leaves the events since the last kept checkpoint unsigned, which verification names.
+pub const CHECKPOINT_BLOCK: i64 = 10_000;
 
 /// Requests merged into one transaction at most.
 const MAX_BATCH: usize = 512;
@@ -156,11 +164,14 @@ impl Writer {
     async fn commit(&self, batch: &[Request]) -> CoreResult<()> {
         let mut tx = self.store.begin_write().await?;
         let (mut seq, mut prev) = tx.audit_head().await?.unwrap_or((0, chain::GENESIS));
+        let previous_head = seq;
         let mut records = Vec::new();
         let mut buffer = Vec::with_capacity(256);
+        let mut restamp = false;
         for request in batch {
             for mutation in &request.mutations {
                 tx.apply(mutation).await?;
+                restamp |= stamp_cache::invalidates(mutation);
             }
             for event in &request.events {
                 seq += 1;
@@ -184,6 +195,9 @@ impl Writer {
                 records.push(record);
             }
         }
+        if restamp {
+            tx.apply(&stamp_cache::new_stamp()).await?;
+        }
         if !records.is_empty() {
             tx.append_audit(&records).await?;
             let at = self.clock.now();
@@ -196,10 +210,19 @@ impl Writer {
                 signature: self.signer.key.sign(&message).to_vec(),
             })
             .await?;
+            if superseded(previous_head, seq) {
+                tx.delete_checkpoint(previous_head).await?;
+            }
         }
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Whether the checkpoint at the previous head goes once the new head is signed: it stays
+/// only as the last of its block (or when there was none).
+fn superseded(previous_head: i64, new_head: i64) -> bool {
+    previous_head > 0 && previous_head / CHECKPOINT_BLOCK == new_head / CHECKPOINT_BLOCK
 }
 
 impl CoreError {
@@ -216,5 +239,20 @@ impl CoreError {
             CoreError::Forbidden(m) => CoreError::Forbidden(m.clone()),
             CoreError::Internal(m) => CoreError::Internal(m.clone()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CHECKPOINT_BLOCK, superseded};
+
+    #[test]
+    fn one_checkpoint_kept_per_block() {
+        assert!(!superseded(0, 5), "no previous checkpoint");
+        assert!(superseded(5, 9));
+        assert!(superseded(CHECKPOINT_BLOCK - 2, CHECKPOINT_BLOCK - 1));
+        assert!(!superseded(CHECKPOINT_BLOCK - 1, CHECKPOINT_BLOCK), "last of its block");
+        assert!(!superseded(CHECKPOINT_BLOCK - 3, CHECKPOINT_BLOCK + 40), "the commit crossed the boundary");
+        assert!(superseded(CHECKPOINT_BLOCK, CHECKPOINT_BLOCK + 1), "first of a block, not the last");
     }
 }

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::audit::AuditEvent;
 use crate::policy::{Credential, Permission, Principal, parse_permissions};
+use crate::stamp_cache::{CachedToken, STAMP_KEY};
 use crate::{CoreError, CoreResult, Tutela};
 
 #[derive(Debug)]
@@ -116,8 +117,16 @@ impl Tutela {
     /// The principal behind a bearer token: the owner's permissions narrowed to the scopes.
     pub async fn token_principal(&self, bearer: &str, source: Option<String>) -> CoreResult<Principal> {
         let invalid = || CoreError::Unauthenticated("the API token is invalid, expired or revoked".into());
-        let row = self.store.api_token_by_hash(&token::hash_token(bearer)).await?.ok_or_else(invalid)?;
+        let hash = token::hash_token(bearer);
         let now = self.clock.now();
+        let stamp = self.store.meta_get(STAMP_KEY).await?;
+        if let Some(cached) = self.cache.token(&stamp, &hash) {
+            if cached.expires_at.is_some_and(|e| now >= e) {
+                return Err(invalid());
+            }
+            return Ok(Principal { source, ..cached.principal });
+        }
+        let row = self.store.api_token_by_hash(&hash).await?.ok_or_else(invalid)?;
         if row.revoked_at.is_some() || row.expires_at.is_some_and(|e| now >= e) {
             return Err(invalid());
         }
@@ -126,6 +135,7 @@ impl Tutela {
         let mut principal = self.principal_of(&user, Credential::ApiToken { token_id: row.id }, source).await?;
         let scopes = parse_permissions(&row.scopes).unwrap_or_default();
         principal.permissions.retain(|p| scopes.contains(p));
+        self.cache.keep_token(&stamp, hash, CachedToken { principal: principal.clone(), expires_at: row.expires_at });
         Ok(principal)
     }
 }

@@ -34,7 +34,7 @@ pub struct ExportReport {
 /// An export under way; call [`Export::next_chunk`] until it returns `None`.
 pub struct Export {
     tutela: Arc<Tutela>,
-    schema: Schema,
+    schema: Arc<Schema>,
     format: ExportFormat,
     columns: Vec<String>,
     revealed: Vec<String>,

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use tokio::task::JoinHandle;
 use tutela_import::{ImportReader, ImportRow, RowError};
 use tutela_store::Mutation;
 use uuid::Uuid;
@@ -106,7 +107,8 @@ impl Tutela {
             .write_pass(principal, &schema, &columns, &open, &bad_lines, &mut written, &mut report, &mut progress)
             .await
         {
-            self.roll_back_import(principal, import_id, &written).await?;
+            let committed = usize::try_from(report.imported).unwrap_or(written.len()).min(written.len());
+            self.roll_back_import(principal, import_id, &written[..committed]).await?;
             return Err(e);
         }
         self.audit.record(AuditEvent::by(principal, "customer.import").detail(summary(&report))).await?;
@@ -126,6 +128,37 @@ impl Tutela {
         progress: &mut impl FnMut(ImportProgress),
     ) -> CoreResult<()> {
         let mut reader = open().map_err(import_error)?;
+        let mut pipeline = Pipeline { in_flight: None, committed: 0 };
+        let sealed = self
+            .seal_batches(principal, schema, columns, &mut reader, bad_lines, written, report, progress, &mut pipeline)
+            .await;
+        // Whatever happened, the batch handed to the writer must have landed or failed before
+        // this returns, so that a rollback sees every row this import wrote.
+        let landed = pipeline.wait().await;
+        report.imported = pipeline.committed as u64;
+        sealed.and(landed)?;
+        progress(ImportProgress {
+            pass: ImportPass::Writing,
+            rows: report.rows,
+            bytes_read: reader.total_bytes(),
+            total_bytes: reader.total_bytes(),
+        });
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)] // the loop of `write_pass`
+    async fn seal_batches(
+        &self,
+        principal: &Principal,
+        schema: &Schema,
+        columns: &BTreeMap<String, String>,
+        reader: &mut ImportReader,
+        bad_lines: &std::collections::HashSet<u64>,
+        written: &mut Vec<Uuid>,
+        report: &ImportReport,
+        progress: &mut impl FnMut(ImportProgress),
+        pipeline: &mut Pipeline,
+    ) -> CoreResult<()> {
         let mut batch = Vec::with_capacity(BATCH);
         let mut lines = (0, 0);
         let mut done = 0_u64;
@@ -145,8 +178,9 @@ impl Tutela {
             lines.1 = row.line;
             batch.push(record.into_insert_with(&self.keys, schema)?);
             if batch.len() == BATCH {
-                self.commit_import_batch(principal, report.import_id, std::mem::take(&mut batch), lines).await?;
-                report.imported = written.len() as u64;
+                pipeline.wait().await?;
+                let batch = std::mem::take(&mut batch);
+                pipeline.send(self.commit_import_batch(principal, report.import_id, batch, lines), BATCH);
                 progress(ImportProgress {
                     pass: ImportPass::Writing,
                     rows: done,
@@ -156,28 +190,25 @@ impl Tutela {
             }
         }
         if !batch.is_empty() {
-            self.commit_import_batch(principal, report.import_id, batch, lines).await?;
+            pipeline.wait().await?;
+            let size = batch.len();
+            pipeline.send(self.commit_import_batch(principal, report.import_id, batch, lines), size);
         }
-        report.imported = written.len() as u64;
-        progress(ImportProgress {
-            pass: ImportPass::Writing,
-            rows: done,
-            bytes_read: reader.total_bytes(),
-            total_bytes: reader.total_bytes(),
-        });
         Ok(())
     }
 
-    async fn commit_import_batch(
+    /// Hands a batch to the audit writer; the commit proceeds in the background.
+    fn commit_import_batch(
         &self,
         principal: &Principal,
         import_id: Uuid,
         batch: Vec<Mutation>,
         lines: (u64, u64),
-    ) -> CoreResult<()> {
+    ) -> JoinHandle<CoreResult<()>> {
         let event = AuditEvent::by(principal, "customer.import_batch")
             .detail(serde_json::json!({ "import": import_id, "rows": batch.len(), "first_line": lines.0, "last_line": lines.1 }));
-        self.audit.commit(batch, vec![event]).await
+        let audit = self.audit.clone();
+        tokio::spawn(async move { audit.commit(batch, vec![event]).await })
     }
 
     /// Removes what a failed import wrote, so that nothing of it stays.
@@ -201,6 +232,29 @@ impl Tutela {
             .outcome(Outcome::Failed)
             .detail(serde_json::json!({ "import": import_id, "rolled_back": written.len() }));
         self.audit.record(event).await
+    }
+}
+
+/// At most one batch being committed while the next is sealed: sealing is CPU work and a
+/// commit mostly waits on the writer and the disk, so the two overlap.
+struct Pipeline {
+    in_flight: Option<(JoinHandle<CoreResult<()>>, usize)>,
+    /// Rows in batches that have committed; they come first in `written`.
+    committed: usize,
+}
+
+impl Pipeline {
+    fn send(&mut self, commit: JoinHandle<CoreResult<()>>, rows: usize) {
+        debug_assert!(self.in_flight.is_none(), "one batch in flight at a time");
+        self.in_flight = Some((commit, rows));
+    }
+
+    async fn wait(&mut self) -> CoreResult<()> {
+        if let Some((commit, rows)) = self.in_flight.take() {
+            commit.await.map_err(|e| CoreError::Internal(format!("import batch: {e}")))??;
+            self.committed += rows;
+        }
+        Ok(())
     }
 }
 

@@ -8,6 +8,7 @@ mod record;
 pub mod values;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use serde::Serialize;
@@ -17,6 +18,7 @@ use uuid::Uuid;
 
 use crate::audit::{AuditEvent, Outcome};
 use crate::policy::{Permission, Principal};
+use crate::stamp_cache::STAMP_KEY;
 use crate::{CoreError, CoreResult, Tutela};
 
 pub use export::{Export, ExportFormat, ExportReport};
@@ -69,8 +71,15 @@ const DEFAULT_PAGE: u32 = 50;
 const MAX_PURPOSE: usize = 500;
 
 impl Tutela {
-    pub(crate) async fn schema(&self) -> CoreResult<Schema> {
-        Ok(Schema::new(self.store.fields_list().await?))
+    /// The schema, from memory unless a change has been committed since it was read.
+    pub(crate) async fn schema(&self) -> CoreResult<Arc<Schema>> {
+        let stamp = self.store.meta_get(STAMP_KEY).await?;
+        if let Some(schema) = self.cache.schema(&stamp) {
+            return Ok(schema);
+        }
+        let schema = Arc::new(Schema::new(self.store.fields_list().await?));
+        self.cache.keep_schema(&stamp, schema.clone());
+        Ok(schema)
     }
 
     pub async fn create_customer(
