@@ -21,6 +21,10 @@ use crate::convert::backend_err;
 
 /// How long a statement waits for a lock another process holds.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often committed WAL frames are copied into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+/// The WAL file is cut back to this size once a checkpoint lets it restart.
+const WAL_SIZE_LIMIT: u64 = 64 << 20;
 /// Idle readers kept open; more are opened when needed and closed when returned.
 const MAX_IDLE_READERS: usize = 8;
 /// Scans running at once on blocking threads; further scans wait their turn.
@@ -36,6 +40,8 @@ pub(crate) struct Connections {
     idle: Mutex<Vec<Connection>>,
     writer: Arc<tokio::sync::Mutex<Connection>>,
     scans: Semaphore,
+    /// Dropping it stops the checkpointer thread.
+    _checkpointer: std::sync::mpsc::Sender<()>,
 }
 
 /// The writer connection, held for one write transaction.
@@ -46,11 +52,15 @@ impl Connections {
     pub(crate) fn open(path: &Path, prepare: impl FnOnce(&mut Connection) -> StoreResult<()>) -> StoreResult<Self> {
         let mut writer = open_connection(path)?;
         prepare(&mut writer)?;
+        // The writer never checkpoints: copying the WAL into the database file (and syncing
+        // it) inside a COMMIT would stall every request waiting on that commit.
+        writer.execute_batch("PRAGMA wal_autocheckpoint = 0").map_err(backend_err)?;
         Ok(Self {
             path: path.to_owned(),
             idle: Mutex::new(Vec::new()),
             writer: Arc::new(tokio::sync::Mutex::new(writer)),
             scans: Semaphore::new(MAX_CONCURRENT_SCANS),
+            _checkpointer: start_checkpointer(open_connection(path)?)?,
         })
     }
 
@@ -115,6 +125,24 @@ where
     .map_err(backend_err)?
 }
 
+/// Copies committed WAL frames into the database file from a thread of its own, every
+/// `CHECKPOINT_EVERY`, without blocking the writer (a PASSIVE checkpoint copies what no
+/// reader still needs and lets commits go on meanwhile). Stops when the sender is dropped.
+fn start_checkpointer(conn: Connection) -> StoreResult<std::sync::mpsc::Sender<()>> {
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("tutela-sqlite-checkpoint".into())
+        .spawn(move || {
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
+                if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+                    tracing::warn!(error = %e, "SQLite WAL checkpoint failed; retrying");
+                }
+            }
+        })
+        .map_err(backend_err)?;
+    Ok(stop)
+}
+
 fn open_connection(path: &Path) -> StoreResult<Connection> {
     let conn = Connection::open(path).map_err(backend_err)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(backend_err)?;
@@ -127,7 +155,8 @@ fn open_connection(path: &Path) -> StoreResult<Connection> {
          PRAGMA foreign_keys = ON;
          PRAGMA secure_delete = ON;
          PRAGMA temp_store = MEMORY;
-         PRAGMA cache_size = -{CACHE_KIB_PER_CONNECTION};"
+         PRAGMA cache_size = -{CACHE_KIB_PER_CONNECTION};
+         PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};"
     ))
     .map_err(|e| StoreError::Backend(format!("opening {}: {e}", path.display())))?;
     Ok(conn)
