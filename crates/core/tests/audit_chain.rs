@@ -1,7 +1,7 @@
 //! The audit log is tamper-evident: any change, deletion, insertion or swap made directly in
 //! the database makes verification fail and name the first bad event — on both stores.
 
-use tutela_core::audit::VerifyProblem;
+use tutela_core::audit::{AuditEvent, VerifyProblem};
 use tutela_core::testing::{Backend, Harness, steward, values};
 
 /// A log with a known number of events in several commits; each commit signed a checkpoint,
@@ -119,7 +119,29 @@ async fn forged_checkpoint_is_named(backend: Backend) {
     h.close().await;
 }
 
+/// Past the first pages verification reads ahead two pages at a time: problems there are
+/// named as in the first.
+async fn problems_beyond_the_first_pages_are_named(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let p = steward();
+    for _ in 0..5 {
+        let events = (0..10_000).map(|_| AuditEvent::by(&p, "test.bulk")).collect();
+        h.tutela.audit_log().commit(Vec::new(), events).await.unwrap();
+    }
+    let report = h.tutela.verify_audit(|_| {}).await.unwrap();
+    assert_eq!((report.problem, report.events), (None, 50_001), "system.init plus 50,000");
+    // Each commit crossed into a new block of 10,000, so each kept its predecessor.
+    assert_eq!(report.checkpoints, 6, "events 1, 10,001, ..., 50,001");
+
+    h.raw_sql("UPDATE audit_events SET outcome = 'denied' WHERE seq = 47123").await;
+    assert_eq!(problem(&h).await, VerifyProblem::Altered { seq: 47_123 });
+    h.raw_sql("DELETE FROM audit_events WHERE seq = 30000").await;
+    assert_eq!(problem(&h).await, VerifyProblem::Gap { expected: 30_000, found: 30_001 });
+    h.close().await;
+}
+
 tutela_core::on_both_stores! {
+    problems_beyond_the_first_pages_are_named_ => problems_beyond_the_first_pages_are_named;
     intact_log_verifies_ => intact_log_verifies;
     changed_event_is_named_ => changed_event_is_named;
     changed_newest_event_is_named_ => changed_newest_event_is_named;

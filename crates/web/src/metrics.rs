@@ -19,7 +19,8 @@ pub async fn track(request: Request, next: Next) -> Response {
     response
 }
 
-/// Samples the gauges (audit queue depth, key versions) and the password verifications so far
+/// Samples the gauges (audit queue depth, key versions), the audit commits and the password
+/// verifications so far
 /// (sign-in load, including the dummy work done for unknown and locked accounts); the server
 /// calls it every few seconds.
 pub fn sample_gauges(tutela: &tutela_core::Tutela) {
@@ -29,5 +30,6 @@ pub fn sample_gauges(tutela: &tutela_core::Tutela) {
         metrics::gauge!("tutela_kek_versions").set(tutela.keys().versions().len() as f64);
         metrics::gauge!("tutela_kek_current_version").set(f64::from(tutela.keys().current_version()));
     }
+    metrics::counter!("tutela_audit_commits_total").absolute(tutela.audit_log().commits());
     metrics::counter!("tutela_password_verifications_total").absolute(tutela.password_hasher().verifications());
 }

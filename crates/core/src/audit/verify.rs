@@ -84,17 +84,22 @@ pub async fn verify<S: std::hash::BuildHasher + Sync>(
         last_seq: 0,
         buffer: Vec::with_capacity(256),
     };
-    let mut page = store.audit_scan(0, PAGE).await?;
-    while let Some(last) = page.last().map(|r| r.seq) {
-        // The next page is read (on a blocking thread or over the network) while this one
-        // is hashed here, so reading and hashing overlap.
-        let (next, walked_on) =
-            tokio::join!(store.audit_scan(last, PAGE), async { walk.page(&page, &checkpoints, public_keys) });
+    // Two pages are read at once (each on a blocking thread, or over the network) while the
+    // two before them are hashed here. The second read assumes the first page is dense
+    // (PAGE events with consecutive numbers); it is only walked when the first page was,
+    // since a gap stops the walk, so the assumption is checked before it is relied on.
+    let (first, second) = tokio::join!(store.audit_scan(0, PAGE), store.audit_scan(i64::from(PAGE), PAGE));
+    let (mut first, mut second) = (first?, second?);
+    while let Some(last) = second.last().or(first.last()).map(|r| r.seq) {
+        let (next_first, next_second, walked_on) =
+            tokio::join!(store.audit_scan(last, PAGE), store.audit_scan(last + i64::from(PAGE), PAGE), async {
+                walk.page(&first, &checkpoints, public_keys) && walk.page(&second, &checkpoints, public_keys)
+            });
         progress(walk.report.events);
         if !walked_on {
             break;
         }
-        page = next?;
+        (first, second) = (next_first?, next_second?);
     }
     let mut report = walk.report;
     if report.events > 0 {

@@ -6,7 +6,7 @@
 //! change or read is always in the log, at the cost of one sync per batch, not per request.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -52,6 +52,7 @@ enum Message {
 pub struct AuditLog {
     sender: mpsc::Sender<Message>,
     depth: Arc<AtomicUsize>,
+    commits: Arc<AtomicU64>,
 }
 
 impl AuditLog {
@@ -59,9 +60,10 @@ impl AuditLog {
     pub fn start(store: Arc<dyn Store>, signer: Signer, clock: Arc<dyn Clock>) -> (Self, JoinHandle<()>) {
         let (sender, receiver) = mpsc::channel(QUEUE);
         let depth = Arc::new(AtomicUsize::new(0));
-        let writer = Writer { store, signer, clock, depth: depth.clone() };
+        let commits = Arc::new(AtomicU64::new(0));
+        let writer = Writer { store, signer, clock, depth: depth.clone(), commits: commits.clone() };
         let handle = tokio::spawn(writer.run(receiver));
-        (Self { sender, depth }, handle)
+        (Self { sender, depth, commits }, handle)
     }
 
     /// Appends one event and waits until it is committed.
@@ -85,6 +87,11 @@ impl AuditLog {
         self.depth.load(Ordering::Relaxed)
     }
 
+    /// Transactions committed since start (a metric: requests per commit shows the grouping).
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
+    }
+
     /// Commits everything queued so far, then stops the writer.
     pub async fn close(&self) {
         let (done, wait) = oneshot::channel();
@@ -99,6 +106,7 @@ struct Writer {
     signer: Signer,
     clock: Arc<dyn Clock>,
     depth: Arc<AtomicUsize>,
+    commits: Arc<AtomicU64>,
 }
 
 impl Writer {
@@ -215,6 +223,7 @@ impl Writer {
             }
         }
         tx.commit().await?;
+        self.commits.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 }
