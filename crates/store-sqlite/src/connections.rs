@@ -32,6 +32,8 @@ const MAX_CONCURRENT_SCANS: usize = 4;
 /// Pages of cache per connection (`SQLite` pages are 4 KiB): 8 MiB each, so that the
 /// memory a busy server holds stays bounded; the kernel's page cache is shared by all.
 const CACHE_KIB_PER_CONNECTION: i64 = 8 * 1024;
+/// The writer's page cache: 32 MiB.
+const WRITER_CACHE_KIB: i64 = 32 * 1024;
 /// Prepared statements kept per connection; the store has fewer distinct statements.
 const STATEMENT_CACHE: usize = 64;
 
@@ -54,7 +56,12 @@ impl Connections {
         prepare(&mut writer)?;
         // The writer never checkpoints: copying the WAL into the database file (and syncing
         // it) inside a COMMIT would stall every request waiting on that commit.
-        writer.execute_batch("PRAGMA wal_autocheckpoint = 0").map_err(backend_err)?;
+        // A larger cache than a reader's: the writer's pages stay valid across its own commits
+        // (readers lose theirs at each commit of the writer), and imports write index pages
+        // all over the file.
+        writer
+            .execute_batch(&format!("PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -{WRITER_CACHE_KIB};"))
+            .map_err(backend_err)?;
         Ok(Self {
             path: path.to_owned(),
             idle: Mutex::new(Vec::new()),

@@ -59,24 +59,29 @@ pub(crate) fn roles_list(conn: &Connection) -> StoreResult<Vec<RoleRow>> {
     all_rows(conn, "SELECT id, name, description, builtin, permissions FROM roles ORDER BY name", [], role_from_row)
 }
 
-pub(crate) fn session_get(conn: &Connection, token_hash: &[u8; 32]) -> StoreResult<Option<SessionRow>> {
-    first_row(
+const SESSION_COLUMNS: &str =
+    "id, token_hash, user_id, created_at, last_seen_at, expires_at, mfa_done, source, user_agent";
+
+fn session_from_row(r: &Row<'_>) -> StoreResult<SessionRow> {
+    Ok(SessionRow {
+        id: col(r, 0)?,
+        token_hash: hash32(&col::<Vec<u8>>(r, 1)?)?,
+        user_id: col(r, 2)?,
+        created_at: from_micros(col(r, 3)?)?,
+        last_seen_at: from_micros(col(r, 4)?)?,
+        expires_at: from_micros(col(r, 5)?)?,
+        mfa_done: col(r, 6)?,
+        source: col(r, 7)?,
+        user_agent: col(r, 8)?,
+    })
+}
+
+pub(crate) fn session_where(conn: &Connection, condition: &str, value: &dyn ToSql) -> StoreResult<Vec<SessionRow>> {
+    all_rows(
         conn,
-        "SELECT token_hash, user_id, created_at, last_seen_at, expires_at, mfa_done, source, user_agent
-         FROM sessions WHERE token_hash = ?1",
-        [&token_hash[..]],
-        |r| {
-            Ok(SessionRow {
-                token_hash: hash32(&col::<Vec<u8>>(r, 0)?)?,
-                user_id: col(r, 1)?,
-                created_at: from_micros(col(r, 2)?)?,
-                last_seen_at: from_micros(col(r, 3)?)?,
-                expires_at: from_micros(col(r, 4)?)?,
-                mfa_done: col(r, 5)?,
-                source: col(r, 6)?,
-                user_agent: col(r, 7)?,
-            })
-        },
+        &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE {condition} ORDER BY created_at DESC, id"),
+        [value],
+        session_from_row,
     )
 }
 

@@ -32,7 +32,10 @@ use convert::{all_rows, backend_err, col, count, first_row, from_micros, to_micr
 
 /// The schema, one entry per version; `PRAGMA user_version` records how far a file has come.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("../migrations/0001_foundation.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("../migrations/0001_foundation.sql")),
+        M::up(include_str!("../migrations/0002_session_ids.sql")),
+    ])
 }
 
 /// A Tutela store in one `SQLite` database file.
@@ -215,7 +218,15 @@ impl Store for SqliteStore {
     }
 
     async fn session_get(&self, token_hash: &[u8; 32]) -> StoreResult<Option<SessionRow>> {
-        self.connections.read(|c| identity::session_get(c, token_hash))
+        self.connections.read(|c| identity::session_where(c, "token_hash = ?1", &&token_hash[..])).map(|mut v| v.pop())
+    }
+
+    async fn session_by_id(&self, id: Uuid) -> StoreResult<Option<SessionRow>> {
+        self.connections.read(|c| identity::session_where(c, "id = ?1", &id)).map(|mut v| v.pop())
+    }
+
+    async fn sessions_for_user(&self, user_id: Uuid) -> StoreResult<Vec<SessionRow>> {
+        self.connections.read(|c| identity::session_where(c, "user_id = ?1", &user_id))
     }
 
     async fn session_touch(&self, token_hash: &[u8; 32], at: time::OffsetDateTime) -> StoreResult<()> {
@@ -235,6 +246,10 @@ impl Store for SqliteStore {
         self.connections
             .read(|c| identity::api_token_where(c, "token_hash = ?1", &&token_hash[..]))
             .map(|mut v| v.pop())
+    }
+
+    async fn api_token_by_id(&self, id: Uuid) -> StoreResult<Option<ApiTokenRow>> {
+        self.connections.read(|c| identity::api_token_where(c, "id = ?1", &id)).map(|mut v| v.pop())
     }
 
     async fn api_tokens_for_user(&self, user_id: Uuid) -> StoreResult<Vec<ApiTokenRow>> {

@@ -18,6 +18,10 @@ use crate::convert::{backend_err, json_list, to_micros, write_err};
 pub(crate) struct SqliteWriteTx {
     /// `None` once committed; a transaction dropped while `Some` is rolled back.
     conn: Option<WriterGuard>,
+    /// Blind-index entries of inserted customers, written in key order before the next
+    /// other mutation or the commit: an import batch's entries land at random places in the
+    /// index, and inserting them sorted touches each page of it once.
+    pending_blind: Vec<PendingBlind>,
 }
 
 impl SqliteWriteTx {
@@ -41,11 +45,20 @@ impl SqliteWriteTx {
             }
             Err(e) => return Err(backend_err(e)),
         };
-        Ok(Box::new(Self { conn: Some(conn) }))
+        Ok(Box::new(Self { conn: Some(conn), pending_blind: Vec::new() }))
     }
 
     fn conn(&self) -> StoreResult<&Connection> {
-        self.conn.as_deref().ok_or_else(|| StoreError::Backend("the transaction has ended".into()))
+        live(self.conn.as_ref())
+    }
+
+    fn flush_blind(&mut self) -> StoreResult<()> {
+        if self.pending_blind.is_empty() {
+            return Ok(());
+        }
+        let mut pending = std::mem::take(&mut self.pending_blind);
+        pending.sort_unstable();
+        insert_blind(self.conn()?, pending)
     }
 }
 
@@ -58,6 +71,15 @@ impl Drop for SqliteWriteTx {
             tracing::error!(error = %e, "rolling back an abandoned SQLite transaction failed");
         }
     }
+}
+
+/// The connection of a transaction that has not ended yet.
+fn live(conn: Option<&WriterGuard>) -> StoreResult<&Connection> {
+    conn.map(|c| &**c).ok_or_else(ended)
+}
+
+fn ended() -> StoreError {
+    StoreError::Backend("the transaction has ended".into())
 }
 
 /// `BEGIN IMMEDIATE` without waiting for a lock held elsewhere.
@@ -81,7 +103,18 @@ fn exactly_one(changed: usize, otherwise: impl FnOnce() -> StoreError) -> StoreR
     if changed == 0 { Err(otherwise()) } else { Ok(()) }
 }
 
-fn put_customer(conn: &Connection, row: &CustomerRow, blind: &[BlindEntry], insert: bool) -> StoreResult<()> {
+/// A blind-index entry waiting to be written: field, hash, customer (the index's key order).
+type PendingBlind = (String, u32, Uuid);
+
+/// Writes the row. The blind entries of an update are written at once (after the old ones
+/// are removed); those of an insert go to `pending`, written sorted later.
+fn put_customer(
+    conn: &Connection,
+    row: &CustomerRow,
+    blind: &[BlindEntry],
+    insert: bool,
+    pending: &mut Vec<PendingBlind>,
+) -> StoreResult<()> {
     let plain = serde_json::to_string(&row.plain).expect("a string map serialises");
     let sealed = sealed_codec::encode(&row.sealed);
     if insert {
@@ -110,12 +143,21 @@ fn put_customer(conn: &Connection, row: &CustomerRow, blind: &[BlindEntry], inse
         exactly_one(changed, || StoreError::Conflict(format!("customer {} was changed or removed meanwhile", row.id)))?;
         exec(conn, "DELETE FROM customer_blind WHERE customer_id = ?1", [row.id])?;
     }
-    for entry in blind {
-        exec(
-            conn,
-            "INSERT OR IGNORE INTO customer_blind (field_id, hash, customer_id) VALUES (?1, ?2, ?3)",
-            params![entry.field_id, entry.hash, row.id],
-        )?;
+    let entries = blind.iter().map(|e| (e.field_id.clone(), e.hash, row.id));
+    if insert {
+        pending.extend(entries);
+        Ok(())
+    } else {
+        insert_blind(conn, entries)
+    }
+}
+
+fn insert_blind(conn: &Connection, entries: impl IntoIterator<Item = PendingBlind>) -> StoreResult<()> {
+    let mut insert = conn
+        .prepare_cached("INSERT OR IGNORE INTO customer_blind (field_id, hash, customer_id) VALUES (?1, ?2, ?3)")
+        .map_err(backend_err)?;
+    for (field_id, hash, id) in entries {
+        insert.execute(params![field_id, hash, id]).map_err(write_err)?;
     }
     Ok(())
 }
@@ -168,8 +210,8 @@ fn delete_by(conn: &Connection, sql: &str, id: Uuid) -> StoreResult<usize> {
 fn insert_session(conn: &Connection, s: &SessionRow) -> StoreResult<()> {
     exec(
         conn,
-        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, mfa_done, source, user_agent)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, mfa_done, source, user_agent, id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             &s.token_hash[..],
             s.user_id,
@@ -178,14 +220,15 @@ fn insert_session(conn: &Connection, s: &SessionRow) -> StoreResult<()> {
             to_micros(s.expires_at),
             s.mfa_done,
             s.source,
-            s.user_agent
+            s.user_agent,
+            s.id
         ],
     )?;
     Ok(())
 }
 
 #[allow(clippy::too_many_lines)] // one arm per mutation reads better than a dispatch table
-fn apply(conn: &Connection, mutation: &Mutation) -> StoreResult<()> {
+fn apply(conn: &Connection, mutation: &Mutation, pending_blind: &mut Vec<PendingBlind>) -> StoreResult<()> {
     match mutation {
         Mutation::PutMeta { key, value } => {
             exec(
@@ -222,8 +265,8 @@ fn apply(conn: &Connection, mutation: &Mutation) -> StoreResult<()> {
         Mutation::DeleteField { id } => {
             exactly_one(exec(conn, "DELETE FROM fields WHERE id = ?1", [id])?, || StoreError::NotFound)?;
         }
-        Mutation::InsertCustomer { row, blind } => put_customer(conn, row, blind, true)?,
-        Mutation::UpdateCustomer { row, blind } => put_customer(conn, row, blind, false)?,
+        Mutation::InsertCustomer { row, blind } => put_customer(conn, row, blind, true, pending_blind)?,
+        Mutation::UpdateCustomer { row, blind } => put_customer(conn, row, blind, false, pending_blind)?,
         Mutation::EraseCustomer(e) => {
             let erased = delete_by(conn, "DELETE FROM customers WHERE id = ?1", e.customer_id)?;
             exactly_one(erased, || StoreError::NotFound)?;
@@ -285,8 +328,8 @@ fn apply(conn: &Connection, mutation: &Mutation) -> StoreResult<()> {
         Mutation::DeleteSession { token_hash } => {
             exec(conn, "DELETE FROM sessions WHERE token_hash = ?1", [&token_hash[..]])?;
         }
-        Mutation::DeleteUserSessions { user_id } => {
-            delete_by(conn, "DELETE FROM sessions WHERE user_id = ?1", *user_id)?;
+        Mutation::DeleteUserSessions { user_id, keep } => {
+            exec(conn, "DELETE FROM sessions WHERE user_id = ?1 AND id IS NOT ?2", params![user_id, keep])?;
         }
         Mutation::InsertApiToken(t) => {
             exec(
@@ -311,6 +354,13 @@ fn apply(conn: &Connection, mutation: &Mutation) -> StoreResult<()> {
                 params![id, to_micros(*at)],
             )?;
             exactly_one(changed, || StoreError::NotFound)?;
+        }
+        Mutation::RevokeUserApiTokens { user_id, at } => {
+            exec(
+                conn,
+                "UPDATE api_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+                params![user_id, to_micros(*at)],
+            )?;
         }
     }
     Ok(())
@@ -351,7 +401,11 @@ impl WriteTx for SqliteWriteTx {
     }
 
     async fn apply(&mut self, mutation: &Mutation) -> StoreResult<()> {
-        apply(self.conn()?, mutation)
+        // Whatever else the transaction does sees the index complete.
+        if !matches!(mutation, Mutation::InsertCustomer { .. }) {
+            self.flush_blind()?;
+        }
+        apply(live(self.conn.as_ref())?, mutation, &mut self.pending_blind)
     }
 
     async fn append_audit(&mut self, records: &[AuditRecord]) -> StoreResult<()> {
@@ -374,7 +428,10 @@ impl WriteTx for SqliteWriteTx {
     }
 
     async fn commit(mut self: Box<Self>) -> StoreResult<()> {
-        let conn = self.conn.take().ok_or_else(|| StoreError::Backend("the transaction has ended".into()))?;
+        self.flush_blind()?;
+        let Some(conn) = self.conn.take() else {
+            return Err(ended());
+        };
         let (conn, committed) = on_blocking_thread(conn, |c| Ok(c.execute_batch("COMMIT"))).await?;
         if let Err(e) = committed {
             // A failed COMMIT (disk full, I/O error) may leave the transaction open.
