@@ -89,7 +89,8 @@ pub(crate) fn invalidates(m: &Mutation) -> bool {
         | Mutation::PutRole(_)
         | Mutation::DeleteRole { .. }
         | Mutation::InsertApiToken(_)
-        | Mutation::RevokeApiToken { .. } => true,
+        | Mutation::RevokeApiToken { .. }
+        | Mutation::RevokeUserApiTokens { .. } => true,
         Mutation::PutMeta { .. }
         | Mutation::InsertKey(_)
         | Mutation::InsertCustomer { .. }
@@ -103,6 +104,7 @@ pub(crate) fn invalidates(m: &Mutation) -> bool {
         | Mutation::InsertSession(_)
         | Mutation::PromoteSession { .. }
         | Mutation::DeleteSession { .. }
+        // Sessions are never cached: each request reads its session from the store.
         | Mutation::DeleteUserSessions { .. } => false,
     }
 }

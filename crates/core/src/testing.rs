@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::clock::ManualClock;
 use crate::policy::{Credential, Permission, Principal};
 use crate::{Config, Tutela};
+use secrecy::{ExposeSecret, SecretString};
 use tempfile::TempDir;
 use tutela_crypto::password::PasswordHasher;
 use tutela_crypto::provider::KeyFileProvider;
@@ -118,6 +119,51 @@ impl Harness {
             guard.drop_database().await;
         }
     }
+}
+
+/// A user who signs in through the real password and TOTP steps; the authenticator key is
+/// kept from the first sign-in (which enrols it) for the next ones.
+pub struct SignInAs {
+    pub email: String,
+    pub password: String,
+    key: Option<Vec<u8>>,
+}
+
+impl SignInAs {
+    pub fn new(email: &str, password: &str) -> Self {
+        Self { email: email.to_owned(), password: password.to_owned(), key: None }
+    }
+
+    /// Signs in from `source` with `user_agent`; returns the session token. After the first
+    /// sign-in the manual clock moves on 30 seconds, so that each code is a fresh one.
+    pub async fn sign_in(&mut self, h: &Harness, source: Option<&str>, user_agent: Option<&str>) -> String {
+        let password = SecretString::from(self.password.clone());
+        let start = h
+            .tutela
+            .login(&self.email, password, source.map(Into::into), user_agent.map(Into::into))
+            .await
+            .expect("password accepted");
+        let pending = start.pending_token.expose_secret();
+        let session = if let Some(key) = &self.key {
+            h.clock.advance(time::Duration::seconds(30));
+            h.tutela.second_factor(pending, &totp_now(h, key)).await.expect("code accepted")
+        } else {
+            let enrolment = h.tutela.begin_totp_enrolment(pending).await.expect("enrolment");
+            let key = data_encoding::BASE32_NOPAD
+                .decode(enrolment.secret_base32.expose_secret().as_bytes())
+                .expect("base32 key");
+            let (session, _) =
+                h.tutela.confirm_totp_enrolment(pending, &totp_now(h, &key)).await.expect("enrolment confirmed");
+            self.key = Some(key);
+            session
+        };
+        session.expose_secret().to_owned()
+    }
+}
+
+fn totp_now(h: &Harness, key: &[u8]) -> String {
+    let now = u64::try_from(h.tutela.clock().now().unix_timestamp()).expect("after 1970");
+    tutela_crypto::totp::current_code(key, now).expect("a code")
 }
 
 pub fn principal(label: &str, permissions: &[Permission]) -> Principal {

@@ -48,6 +48,9 @@ async fn token_changes_reach_the_other_node(backend: Backend) {
     let refused = b.token_principal(bearer, None).await.unwrap_err();
     assert!(matches!(refused, CoreError::Unauthenticated(_)), "disabled on A, refused on B: {refused:?}");
     h.tutela.set_user_status(&admin, user.id, UserStatus::Active).await.unwrap();
+    assert!(b.token_principal(bearer, None).await.is_err(), "disabling revoked the token for good");
+    let token = h.tutela.create_api_token(&owner, "reports", &["audit.read".into()], None).await.unwrap();
+    let bearer = token.token.expose_secret();
     assert!(b.token_principal(bearer, None).await.unwrap().has(Permission::AuditRead));
 
     // The role loses the permission: the token, scoped to it, keeps nothing.

@@ -78,28 +78,30 @@ pub(crate) async fn roles_list(pool: &PgPool) -> StoreResult<Vec<RoleRow>> {
     rows.iter().map(role_from_row).collect()
 }
 
-pub(crate) async fn session_get(pool: &PgPool, token_hash: &[u8; 32]) -> StoreResult<Option<SessionRow>> {
-    let row = sqlx::query(
-        "SELECT token_hash, user_id, created_at, last_seen_at, expires_at, mfa_done, source, user_agent
-         FROM sessions WHERE token_hash = $1",
-    )
-    .bind(&token_hash[..])
-    .fetch_optional(pool)
-    .await
-    .map_err(backend_err)?;
-    row.map(|r| {
-        Ok(SessionRow {
-            token_hash: hash32(r.get(0))?,
-            user_id: r.get(1),
-            created_at: r.get(2),
-            last_seen_at: r.get(3),
-            expires_at: r.get(4),
-            mfa_done: r.get(5),
-            source: r.get(6),
-            user_agent: r.get(7),
+pub(crate) async fn session_where<T>(pool: &PgPool, condition: &str, value: T) -> StoreResult<Vec<SessionRow>>
+where
+    T: Send + for<'q> Encode<'q, Postgres> + Type<Postgres>,
+{
+    let sql = format!(
+        "SELECT id, token_hash, user_id, created_at, last_seen_at, expires_at, mfa_done, source, user_agent
+         FROM sessions WHERE {condition} ORDER BY created_at DESC, id"
+    );
+    let rows = sqlx::query(&sql).bind(value).fetch_all(pool).await.map_err(backend_err)?;
+    rows.iter()
+        .map(|r| {
+            Ok(SessionRow {
+                id: r.get(0),
+                token_hash: hash32(r.get(1))?,
+                user_id: r.get(2),
+                created_at: r.get(3),
+                last_seen_at: r.get(4),
+                expires_at: r.get(5),
+                mfa_done: r.get(6),
+                source: r.get(7),
+                user_agent: r.get(8),
+            })
         })
-    })
-    .transpose()
+        .collect()
 }
 
 pub(crate) async fn api_token_where<T>(pool: &PgPool, condition: &str, value: T) -> StoreResult<Vec<ApiTokenRow>>

@@ -204,7 +204,15 @@ impl Store for PgStore {
     }
 
     async fn session_get(&self, token_hash: &[u8; 32]) -> StoreResult<Option<SessionRow>> {
-        identity::session_get(&self.pool, token_hash).await
+        identity::session_where(&self.pool, "token_hash = $1", token_hash.to_vec()).await.map(|mut v| v.pop())
+    }
+
+    async fn session_by_id(&self, id: Uuid) -> StoreResult<Option<SessionRow>> {
+        identity::session_where(&self.pool, "id = $1", id).await.map(|mut v| v.pop())
+    }
+
+    async fn sessions_for_user(&self, user_id: Uuid) -> StoreResult<Vec<SessionRow>> {
+        identity::session_where(&self.pool, "user_id = $1", user_id).await
     }
 
     async fn session_touch(&self, token_hash: &[u8; 32], at: time::OffsetDateTime) -> StoreResult<()> {
@@ -219,6 +227,10 @@ impl Store for PgStore {
 
     async fn api_token_by_hash(&self, token_hash: &[u8; 32]) -> StoreResult<Option<ApiTokenRow>> {
         identity::api_token_where(&self.pool, "token_hash = $1", token_hash.to_vec()).await.map(|mut v| v.pop())
+    }
+
+    async fn api_token_by_id(&self, id: Uuid) -> StoreResult<Option<ApiTokenRow>> {
+        identity::api_token_where(&self.pool, "id = $1", id).await.map(|mut v| v.pop())
     }
 
     async fn api_tokens_for_user(&self, user_id: Uuid) -> StoreResult<Vec<ApiTokenRow>> {

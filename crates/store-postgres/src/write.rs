@@ -164,8 +164,8 @@ impl PgWriteTx {
     async fn insert_session(&mut self, s: &SessionRow) -> StoreResult<()> {
         self.exec(
             sqlx::query(
-                "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, mfa_done, source, user_agent)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, mfa_done, source, user_agent, id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(&s.token_hash[..])
             .bind(s.user_id)
@@ -174,7 +174,8 @@ impl PgWriteTx {
             .bind(s.expires_at)
             .bind(s.mfa_done)
             .bind(&s.source)
-            .bind(&s.user_agent),
+            .bind(&s.user_agent)
+            .bind(s.id),
         )
         .await?;
         Ok(())
@@ -341,8 +342,13 @@ impl WriteTx for PgWriteTx {
             Mutation::DeleteSession { token_hash } => {
                 self.exec(sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(&token_hash[..])).await?;
             }
-            Mutation::DeleteUserSessions { user_id } => {
-                self.delete_by("DELETE FROM sessions WHERE user_id = $1", *user_id).await?;
+            Mutation::DeleteUserSessions { user_id, keep } => {
+                self.exec(
+                    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2")
+                        .bind(user_id)
+                        .bind(keep),
+                )
+                .await?;
             }
             Mutation::InsertApiToken(t) => {
                 self.exec(
@@ -371,6 +377,14 @@ impl WriteTx for PgWriteTx {
                 if n == 0 {
                     return Err(StoreError::NotFound);
                 }
+            }
+            Mutation::RevokeUserApiTokens { user_id, at } => {
+                self.exec(
+                    sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+                        .bind(user_id)
+                        .bind(*at),
+                )
+                .await?;
             }
         }
         Ok(())

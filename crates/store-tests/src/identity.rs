@@ -208,12 +208,25 @@ pub async fn sessions(store: &dyn Store) {
     assert_eq!(store.session_get(&s2.token_hash).await.unwrap(), None, "deleted");
     must_write(store, &[Mutation::DeleteSession { token_hash: s2.token_hash }]).await;
 
-    let s5 = session(u.id, true);
+    let s5 = SessionRow { created_at: s3.created_at + Duration::seconds(1), ..session(u.id, true) };
     must_write(store, &[Mutation::InsertSession(s5.clone())]).await;
-    must_write(store, &[Mutation::DeleteUserSessions { user_id: u.id }]).await;
+    assert_eq!(store.session_by_id(s5.id).await.unwrap(), Some(s5.clone()), "by public id");
+    assert_eq!(store.session_by_id(Uuid::new_v4()).await.unwrap(), None);
+    assert_eq!(store.sessions_for_user(u.id).await.unwrap(), vec![s5.clone(), s3.clone()], "newest first");
+    assert_eq!(store.sessions_for_user(Uuid::new_v4()).await.unwrap(), Vec::new());
+    assert_conflict(
+        write(store, &[Mutation::InsertSession(SessionRow { token_hash: rand_bytes(), ..s5.clone() })]).await,
+        "duplicate public id",
+    );
+
+    // "End all my others": everything of the user's but the one kept.
+    must_write(store, &[Mutation::DeleteUserSessions { user_id: u.id, keep: Some(s5.id) }]).await;
+    assert_eq!(store.sessions_for_user(u.id).await.unwrap(), vec![s5.clone()], "only the kept one left");
+    must_write(store, &[Mutation::DeleteUserSessions { user_id: u.id, keep: None }]).await;
     assert_eq!(store.session_get(&s3.token_hash).await.unwrap(), None, "all of the user's sessions gone");
     assert_eq!(store.session_get(&s5.token_hash).await.unwrap(), None, "all of the user's sessions gone");
-    assert_eq!(store.session_get(&s4.token_hash).await.unwrap(), Some(s4), "other users' sessions kept");
+    assert_eq!(store.session_get(&s4.token_hash).await.unwrap(), Some(s4.clone()), "other users' sessions kept");
+    assert_eq!(store.sessions_for_user(other.id).await.unwrap(), vec![s4], "other users' sessions kept");
 }
 
 pub async fn api_tokens(store: &dyn Store) {
@@ -245,6 +258,8 @@ pub async fn api_tokens(store: &dyn Store) {
     .await;
     assert_eq!(store.api_token_by_hash(&t1.token_hash).await.unwrap(), Some(t1.clone()));
     assert_eq!(store.api_token_by_hash(&rand_bytes()).await.unwrap(), None);
+    assert_eq!(store.api_token_by_id(t2.id).await.unwrap(), Some(t2.clone()));
+    assert_eq!(store.api_token_by_id(Uuid::new_v4()).await.unwrap(), None);
     assert_eq!(store.api_tokens_for_user(u.id).await.unwrap(), vec![t1.clone(), t2.clone()], "by creation");
     assert_eq!(store.api_tokens_for_user(Uuid::new_v4()).await.unwrap(), Vec::new());
 
@@ -272,5 +287,15 @@ pub async fn api_tokens(store: &dyn Store) {
         write(store, &[Mutation::RevokeApiToken { id: Uuid::new_v4(), at }]).await,
         "revoking a missing token",
     );
+    assert_eq!(store.api_tokens_for_user(other.id).await.unwrap(), vec![t3.clone()], "other users' tokens untouched");
+
+    // All of a user's tokens at once: a revoked one keeps its time, the others get this one.
+    let all_at = later + Duration::seconds(1);
+    must_write(store, &[Mutation::RevokeUserApiTokens { user_id: u.id, at: all_at }]).await;
+    let revoked: Vec<_> = store.api_tokens_for_user(u.id).await.unwrap().iter().map(|t| t.revoked_at).collect();
+    assert_eq!(revoked, vec![Some(at), Some(all_at)], "each token revoked once");
+    must_write(store, &[Mutation::RevokeUserApiTokens { user_id: u.id, at: all_at + Duration::seconds(1) }]).await;
+    let again: Vec<_> = store.api_tokens_for_user(u.id).await.unwrap().iter().map(|t| t.revoked_at).collect();
+    assert_eq!(again, revoked, "revoking all again changes nothing and is no error");
     assert_eq!(store.api_tokens_for_user(other.id).await.unwrap(), vec![t3], "other users' tokens untouched");
 }

@@ -119,6 +119,7 @@ pub async fn new_user(store: &dyn Store, prefix: &str) -> UserRow {
 pub fn session(user_id: Uuid, mfa_done: bool) -> SessionRow {
     let at = now();
     SessionRow {
+        id: Uuid::new_v4(),
         token_hash: rand_bytes(),
         user_id,
         created_at: at,

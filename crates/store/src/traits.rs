@@ -56,9 +56,14 @@ pub trait Store: Send + Sync + 'static {
     async fn roles_list(&self) -> StoreResult<Vec<RoleRow>>;
 
     async fn session_get(&self, token_hash: &[u8; 32]) -> StoreResult<Option<SessionRow>>;
+    /// A session by its public id.
+    async fn session_by_id(&self, id: Uuid) -> StoreResult<Option<SessionRow>>;
+    /// The user's sessions, pending or signed in, newest first.
+    async fn sessions_for_user(&self, user_id: Uuid) -> StoreResult<Vec<SessionRow>>;
     /// Records activity for the idle timeout. Not audited: it changes no data.
     async fn session_touch(&self, token_hash: &[u8; 32], at: time::OffsetDateTime) -> StoreResult<()>;
     async fn api_token_by_hash(&self, token_hash: &[u8; 32]) -> StoreResult<Option<ApiTokenRow>>;
+    async fn api_token_by_id(&self, id: Uuid) -> StoreResult<Option<ApiTokenRow>>;
     async fn api_tokens_for_user(&self, user_id: Uuid) -> StoreResult<Vec<ApiTokenRow>>;
 }
 

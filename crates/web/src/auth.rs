@@ -10,6 +10,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use base64::Engine as _;
 use tutela_core::policy::Principal;
 use tutela_crypto::secret::ct_eq;
+use uuid::Uuid;
 
 use crate::{ApiError, AppState};
 
@@ -75,25 +76,47 @@ impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let source = source(parts);
-        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
-            let bearer = value
-                .to_str()
-                .ok()
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .ok_or_else(|| ApiError::unauthenticated("use Authorization: Bearer <token>"))?;
-            return Ok(Self(state.tutela.token_principal(bearer.trim(), source).await?));
-        }
-        let token = session_token(parts, state)?;
-        check_fetch_site(&parts.method, &parts.headers)?;
-        if is_unsafe(&parts.method) {
-            let sent = parts.headers.get(CSRF_HEADER).map(header::HeaderValue::as_bytes).unwrap_or_default();
-            if !ct_eq(sent, csrf_token(&token).as_bytes()) {
-                return Err(ApiError::forbidden("missing or wrong X-CSRF-Token header"));
-            }
-        }
-        Ok(Self(state.tutela.session_principal(&token, source).await?))
+        Ok(Self(authenticate(parts, state).await?.0))
     }
+}
+
+/// A fully authenticated caller with the public id of its session, when it called with the
+/// session cookie rather than a bearer token: "this session" in the caller's list.
+pub struct AuthenticatedSession {
+    pub principal: Principal,
+    pub session: Option<Uuid>,
+}
+
+impl FromRequestParts<AppState> for AuthenticatedSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let (principal, session) = authenticate(parts, state).await?;
+        Ok(Self { principal, session })
+    }
+}
+
+/// A bearer token if one is sent, else the session cookie with CSRF and Fetch Metadata checks.
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<(Principal, Option<Uuid>), ApiError> {
+    let source = source(parts);
+    if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+        let bearer = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| ApiError::unauthenticated("use Authorization: Bearer <token>"))?;
+        return Ok((state.tutela.token_principal(bearer.trim(), source).await?, None));
+    }
+    let token = session_token(parts, state)?;
+    check_fetch_site(&parts.method, &parts.headers)?;
+    if is_unsafe(&parts.method) {
+        let sent = parts.headers.get(CSRF_HEADER).map(header::HeaderValue::as_bytes).unwrap_or_default();
+        if !ct_eq(sent, csrf_token(&token).as_bytes()) {
+            return Err(ApiError::forbidden("missing or wrong X-CSRF-Token header"));
+        }
+    }
+    let (principal, session) = state.tutela.signed_in_session(&token, source).await?;
+    Ok((principal, Some(session)))
 }
 
 /// The session cookie's value, pending (second factor not yet done) or not.

@@ -7,6 +7,7 @@ mod auth;
 mod console;
 mod error;
 mod headers;
+mod id_path;
 mod json;
 mod metrics;
 mod server;

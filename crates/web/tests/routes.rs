@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tower::ServiceExt as _;
 use tutela_core::identity::NewUser;
 use tutela_core::policy::{Credential, Principal, builtin_roles};
-use tutela_core::testing::{Backend, Harness, steward, values};
+use tutela_core::testing::{Backend, Harness, SignInAs, steward, values};
 use tutela_web::{AppState, router};
 use uuid::Uuid;
 
@@ -22,6 +22,8 @@ struct Fixture {
     tokens: BTreeMap<&'static str, String>,
     customer: Uuid,
     some_user: Uuid,
+    /// A signed-in session of `some_user`, which only an administrator may end.
+    some_session: Uuid,
 }
 
 async fn fixture(backend: Backend) -> Fixture {
@@ -42,6 +44,8 @@ async fn fixture(backend: Backend) -> Fixture {
     };
     // The user whose roles and status the table's administration routes change.
     let some_user = h.tutela.create_user(&bootstrap, new_user("target@example.com", vec![])).await.unwrap().id;
+    let target = SignInAs::new("target@example.com", "a long enough password").sign_in(&h, None, None).await;
+    let (_, some_session) = h.tutela.signed_in_session(&target, None).await.unwrap();
     for (role, _, permissions) in builtin_roles() {
         let email = format!("{role}@example.com");
         let user = h.tutela.create_user(&bootstrap, new_user(&email, vec![role.into()])).await.unwrap();
@@ -63,7 +67,7 @@ async fn fixture(backend: Backend) -> Fixture {
         .unwrap()
         .id;
     let app = router(AppState { tutela: h.tutela.clone(), secure_cookies: true });
-    Fixture { h, app, tokens, customer, some_user }
+    Fixture { h, app, tokens, customer, some_user, some_session }
 }
 
 async fn call(
@@ -91,7 +95,8 @@ async fn call(
     (status, headers, bytes)
 }
 
-/// (method, path template, body, roles allowed). `{customer}`, `{user}` and `{field}` are filled in.
+/// (method, path template, body, roles allowed). `{customer}`, `{user}`, `{session}` and
+/// `{field}` are filled in.
 fn table() -> Vec<(Method, &'static str, Option<serde_json::Value>, &'static [&'static str])> {
     use serde_json::json;
     const CUSTOMER_READERS: &[&str] = &["sales", "support", "data-steward"];
@@ -142,6 +147,13 @@ fn table() -> Vec<(Method, &'static str, Option<serde_json::Value>, &'static [&'
             ),
             ADMIN,
         ),
+        // Before the roles and status changes below, which end the user's sessions.
+        (Method::GET, "/api/v1/users/{user}/tokens", None, ADMIN),
+        (Method::GET, "/api/v1/sessions", None, EVERYONE),
+        (Method::DELETE, "/api/v1/sessions", None, EVERYONE),
+        (Method::GET, "/api/v1/users/{user}/sessions", None, ADMIN),
+        (Method::DELETE, "/api/v1/sessions/{session}", None, ADMIN),
+        (Method::DELETE, "/api/v1/users/{user}/sessions", None, ADMIN),
         (Method::PUT, "/api/v1/users/{user}/roles", Some(json!({"roles": ["support"]})), ADMIN),
         (Method::PUT, "/api/v1/users/{user}/status", Some(json!({"status": "active"})), ADMIN),
         (Method::DELETE, "/api/v1/users/{user}/lockout", None, ADMIN),
@@ -160,6 +172,10 @@ fn table() -> Vec<(Method, &'static str, Option<serde_json::Value>, &'static [&'
 }
 
 /// Routes that need no authentication by design.
+/// Routes naming another user's object by id: a caller who may not touch it is told it does
+/// not exist, so that the id is not confirmed.
+const HIDDEN_WHEN_DENIED: &[(&str, &str)] = &[("DELETE", "/api/v1/sessions/{session}")];
+
 const PUBLIC: &[(&str, &str)] = &[
     ("post", "/api/v1/auth/login"),
     ("post", "/api/v1/auth/totp/enrol"),
@@ -189,6 +205,7 @@ async fn route_role_table(backend: Backend) {
             .unwrap()
             .replace("{customer}", "{id}")
             .replace("{user}", "{id}")
+            .replace("{session}", "{id}")
             .replace("{field}", "{id}");
         covered.insert((method.as_str().to_lowercase(), template));
     }
@@ -199,6 +216,7 @@ async fn route_role_table(backend: Backend) {
         let path = template
             .replace("{customer}", &f.customer.to_string())
             .replace("{user}", &f.some_user.to_string())
+            .replace("{session}", &f.some_session.to_string())
             .replace("{field}", "loyalty");
         let (status, _, _) = call(&f.app, method.clone(), &path, None, body.clone()).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {template} without credentials");
@@ -217,7 +235,12 @@ async fn route_role_table(backend: Backend) {
                     "{method} {template} as {role}: expected access, got {status}: {text}"
                 );
             } else {
-                assert_eq!(status, StatusCode::FORBIDDEN, "{method} {template} as {role}: {text}");
+                let denied = if HIDDEN_WHEN_DENIED.contains(&(method.as_str(), template)) {
+                    StatusCode::NOT_FOUND
+                } else {
+                    StatusCode::FORBIDDEN
+                };
+                assert_eq!(status, denied, "{method} {template} as {role}: {text}");
             }
         }
     }

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use tutela_crypto::keyring::WrappedKey;
 use tutela_crypto::{token, totp};
 use tutela_store::{Mutation, SessionRow, UserRow, UserStatus};
+use uuid::Uuid;
 
 use crate::audit::{AuditEvent, Outcome};
 use crate::policy::{Credential, Principal};
@@ -47,7 +48,9 @@ pub struct TotpEnrolment {
 /// A live session, as resolved from its cookie.
 #[derive(Debug, Clone)]
 pub struct SessionInfo {
-    pub user_id: uuid::Uuid,
+    /// The session's public id (see [`super::SessionView`]).
+    pub id: Uuid,
+    pub user_id: Uuid,
     pub email: String,
     pub display_name: String,
     pub mfa_done: bool,
@@ -87,6 +90,7 @@ impl Tutela {
         self.lockouts.succeeded(&claimed, source.as_deref(), now);
         let (pending_token, hash) = token::new_token("tps_");
         let session = SessionRow {
+            id: Uuid::new_v4(),
             token_hash: hash,
             user_id: user.id,
             created_at: now,
@@ -135,6 +139,7 @@ impl Tutela {
     pub async fn session(&self, token: &str) -> CoreResult<SessionInfo> {
         let (row, user) = self.live_session(token).await?;
         Ok(SessionInfo {
+            id: row.id,
             user_id: user.id,
             email: user.email,
             display_name: user.display_name,
@@ -164,11 +169,17 @@ impl Tutela {
 
     /// The principal behind a fully signed-in session.
     pub async fn session_principal(&self, token: &str, source: Option<String>) -> CoreResult<Principal> {
+        Ok(self.signed_in_session(token, source).await?.0)
+    }
+
+    /// The principal behind a fully signed-in session, with the session's public id (which
+    /// marks "this session" among the user's).
+    pub async fn signed_in_session(&self, token: &str, source: Option<String>) -> CoreResult<(Principal, Uuid)> {
         let (row, user) = self.live_session(token).await?;
         if !row.mfa_done {
             return Err(CoreError::SecondFactorRequired);
         }
-        self.principal_of(&user, Credential::Session, source).await
+        Ok((self.principal_of(&user, Credential::Session, source).await?, row.id))
     }
 
     /// Starts TOTP enrolment on a pending session of a user without a second factor.
@@ -275,6 +286,8 @@ impl Tutela {
         let now = self.clock.now();
         let (token, hash) = token::new_token("tss_");
         let new = SessionRow {
+            // A new public id too: the signed-in session is not the pending one.
+            id: Uuid::new_v4(),
             token_hash: hash,
             created_at: now,
             last_seen_at: now,

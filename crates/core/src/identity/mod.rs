@@ -4,6 +4,7 @@
 mod lockout;
 mod login;
 mod password;
+mod sessions;
 mod setup;
 mod tokens;
 mod unlock;
@@ -13,5 +14,6 @@ pub(crate) use lockout::Lockouts;
 pub use lockout::{LockoutRule, SignInLimits};
 pub use login::{LoginStart, SessionInfo, TotpEnrolment};
 pub use password::{PasswordPolicy, PasswordRejection};
+pub use sessions::SessionView;
 pub use tokens::{ApiTokenView, NewApiToken};
 pub use users::{NewUser, UserView};

@@ -80,6 +80,17 @@ impl Tutela {
 
     pub async fn api_tokens(&self, principal: &Principal) -> CoreResult<Vec<ApiTokenView>> {
         let user_id = principal.user_id.ok_or(CoreError::NotFound("token"))?;
+        self.tokens_of(user_id).await
+    }
+
+    /// Any user's API tokens (administrators), so that they can be revoked.
+    pub async fn user_api_tokens(&self, principal: &Principal, user_id: Uuid) -> CoreResult<Vec<ApiTokenView>> {
+        self.require(principal, Permission::UserManage, "token.list").await?;
+        self.store.user_get(user_id).await?.ok_or(CoreError::NotFound("user"))?;
+        self.tokens_of(user_id).await
+    }
+
+    async fn tokens_of(&self, user_id: Uuid) -> CoreResult<Vec<ApiTokenView>> {
         Ok(self
             .store
             .api_tokens_for_user(user_id)
@@ -96,16 +107,17 @@ impl Tutela {
             .collect())
     }
 
-    /// Revokes one of the caller's tokens (administrators: anyone's).
+    /// Revokes one of the caller's tokens (administrators: anyone's). Someone else's or an
+    /// unknown id needs `user.manage` first, as it always has; then an unknown or already
+    /// revoked token is `NotFound`.
     pub async fn revoke_api_token(&self, principal: &Principal, id: Uuid) -> CoreResult<()> {
-        let owned = match principal.user_id {
-            Some(u) => self.store.api_tokens_for_user(u).await?.iter().any(|t| t.id == id),
-            None => false,
-        };
-        if !owned {
+        let token = self.store.api_token_by_id(id).await?;
+        let owner = token.as_ref().map(|t| t.user_id);
+        if owner.is_none() || owner != principal.user_id {
             self.require(principal, Permission::UserManage, "token.revoke").await?;
         }
-        let event = AuditEvent::by(principal, "token.revoke").detail(serde_json::json!({ "token": id }));
+        let owner = owner.ok_or(CoreError::NotFound("token"))?;
+        let event = AuditEvent::by(principal, "token.revoke").detail(serde_json::json!({ "token": id, "user": owner }));
         self.audit.commit(vec![Mutation::RevokeApiToken { id, at: self.clock.now() }], vec![event]).await.map_err(|e| {
             match e {
                 CoreError::NotFound(_) => CoreError::NotFound("token"),

@@ -139,7 +139,7 @@ impl Tutela {
                 vec![
                     Mutation::SetUserRoles { user_id, role_ids: resolved.iter().map(|r| r.id).collect() },
                     // New permissions take effect at the next sign-in.
-                    Mutation::DeleteUserSessions { user_id },
+                    Mutation::DeleteUserSessions { user_id, keep: None },
                 ],
                 vec![event],
             )
@@ -148,15 +148,28 @@ impl Tutela {
         Ok(view(&user, names, locked))
     }
 
-    /// Disables a user and ends their sessions at once.
+    /// Enables or disables a user. Either ends their sessions; disabling also revokes their
+    /// API tokens, in the same commit, so nothing of theirs works on any node afterwards
+    /// (sessions are read from the store at each request; the token cache's stamp changes
+    /// with this commit) and enabling them again brings no old credential back.
     pub async fn set_user_status(&self, principal: &Principal, user_id: Uuid, status: UserStatus) -> CoreResult<()> {
         self.require(principal, Permission::UserManage, "user.set_status").await?;
         let mut user = self.store.user_get(user_id).await?.ok_or(CoreError::NotFound("user"))?;
+        let now = self.clock.now();
         user.status = status;
-        user.updated_at = self.clock.now();
-        let event = AuditEvent::by(principal, "user.set_status")
-            .detail(serde_json::json!({ "user": user_id, "status": status.as_str() }));
-        self.audit.commit(vec![Mutation::UpdateUser(user), Mutation::DeleteUserSessions { user_id }], vec![event]).await
+        user.updated_at = now;
+        // Listed for the audit trail; the mutations end whatever exists at commit.
+        let sessions: Vec<Uuid> = self.store.sessions_for_user(user_id).await?.iter().map(|s| s.id).collect();
+        let mut mutations = vec![Mutation::UpdateUser(user), Mutation::DeleteUserSessions { user_id, keep: None }];
+        let mut detail = serde_json::json!({ "user": user_id, "status": status.as_str(), "sessions_ended": sessions });
+        if status == UserStatus::Disabled {
+            let tokens = self.store.api_tokens_for_user(user_id).await?;
+            let live: Vec<Uuid> = tokens.iter().filter(|t| t.revoked_at.is_none()).map(|t| t.id).collect();
+            detail["tokens_revoked"] = serde_json::json!(live);
+            mutations.push(Mutation::RevokeUserApiTokens { user_id, at: now });
+        }
+        let event = AuditEvent::by(principal, "user.set_status").detail(detail);
+        self.audit.commit(mutations, vec![event]).await
     }
 
     pub async fn roles(&self, principal: &Principal) -> CoreResult<Vec<RoleRow>> {

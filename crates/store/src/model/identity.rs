@@ -81,6 +81,9 @@ pub struct RoleRow {
 /// A console session, found by the SHA-256 of its cookie value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRow {
+    /// A random public name for the session, shown in lists and used to end it. Unrelated
+    /// to the token, so that showing it gives nothing towards the cookie or its hash.
+    pub id: Uuid,
     pub token_hash: [u8; 32],
     pub user_id: Uuid,
     pub created_at: OffsetDateTime,

@@ -73,13 +73,20 @@ pub enum Mutation {
     DeleteSession {
         token_hash: [u8; 32],
     },
+    /// Ends every session of the user but the one named by `keep` ("end all my others").
     DeleteUserSessions {
         user_id: Uuid,
+        keep: Option<Uuid>,
     },
 
     InsertApiToken(ApiTokenRow),
     RevokeApiToken {
         id: Uuid,
+        at: OffsetDateTime,
+    },
+    /// Revokes every token of the user not yet revoked (none is no error).
+    RevokeUserApiTokens {
+        user_id: Uuid,
         at: OffsetDateTime,
     },
 }

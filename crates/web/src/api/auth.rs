@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum_extra::extract::CookieJar;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use tutela_core::identity::NewUser;
+use tutela_core::identity::{ApiTokenView, NewUser};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -220,27 +220,28 @@ pub struct TokenDto {
     revoked_at: Option<String>,
 }
 
+impl From<ApiTokenView> for TokenDto {
+    fn from(t: ApiTokenView) -> Self {
+        let fmt =
+            |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        Self {
+            id: t.id,
+            name: t.name,
+            scopes: t.scopes,
+            created_at: fmt(t.created_at),
+            expires_at: t.expires_at.map(fmt),
+            revoked_at: t.revoked_at.map(fmt),
+        }
+    }
+}
+
 /// The caller's API tokens (never the secrets).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", responses((status = 200, body = Vec<TokenDto>)))]
 async fn list_tokens(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
 ) -> Result<Json<Vec<TokenDto>>, ApiError> {
-    let fmt = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
-    let tokens = state.tutela.api_tokens(&p).await?;
-    Ok(Json(
-        tokens
-            .into_iter()
-            .map(|t| TokenDto {
-                id: t.id,
-                name: t.name,
-                scopes: t.scopes,
-                created_at: fmt(t.created_at),
-                expires_at: t.expires_at.map(fmt),
-                revoked_at: t.revoked_at.map(fmt),
-            })
-            .collect(),
-    ))
+    Ok(Json(state.tutela.api_tokens(&p).await?.into_iter().map(Into::into).collect()))
 }
 
 /// Create an API token for the caller.
@@ -259,9 +260,10 @@ async fn create_token(
     ))
 }
 
-/// Revoke an API token.
+/// Revoke an API token: one of the caller's, or with `user.manage` anyone's. Audited as
+/// `token.revoke` with the token's owner.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 404, body = crate::error::Problem)))]
+    responses((status = 204), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 async fn revoke_token(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,

@@ -7,6 +7,7 @@ mod customers;
 pub mod health;
 mod keys;
 mod schema;
+mod sessions;
 mod transfer;
 mod types;
 mod users;
@@ -52,6 +53,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(transfer::router())
         .merge(schema::router())
         .merge(users::router())
+        .merge(sessions::router())
         .merge(audit::router())
         .merge(keys::router())
 }

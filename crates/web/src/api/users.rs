@@ -111,7 +111,8 @@ pub struct StatusRequest {
     status: String,
 }
 
-/// Enable or disable a user; disabling ends their sessions at once.
+/// Enable or disable a user. Either ends their sessions; disabling also revokes their API
+/// tokens, in the same commit (audited with the ids ended).
 #[utoipa::path(put, path = "/api/v1/users/{id}/status", tag = "users", params(("id" = Uuid, Path)), request_body = StatusRequest,
     responses((status = 204), (status = 404, body = crate::error::Problem)))]
 async fn set_status(

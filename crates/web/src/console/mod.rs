@@ -3,6 +3,7 @@
 //! holds. Handlers translate forms into calls on [`tutela_core::Tutela`] and results into
 //! pages; the domain decides and audits, the console only shows.
 
+mod account;
 mod assets;
 mod audit;
 mod customer_detail;
@@ -63,6 +64,11 @@ pub fn router() -> Router<AppState> {
         .route("/users/{id}/roles", post(users::set_roles))
         .route("/users/{id}/status", post(users::set_status))
         .route("/users/{id}/unlock", post(users::clear_lockout))
+        .route("/users/{id}/sessions/end", post(users::end_sessions))
+        .route("/account", get(account::page))
+        .route("/account/sessions/{id}/end", post(account::end_session))
+        .route("/account/sessions/end-others", post(account::end_others))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/import", get(import::page).post(import::start).layer(DefaultBodyLimit::max(import::MAX_UPLOAD)))
         .route("/import/{id}", get(import::job_page))
         .route("/import/{id}/progress", get(import::progress_fragment))

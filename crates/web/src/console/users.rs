@@ -1,5 +1,5 @@
 //! Users and roles: who exists, their roles and second factor, creating users, changing
-//! roles, disabling and enabling.
+//! roles, disabling and enabling, signing a user out everywhere.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -111,6 +111,7 @@ async fn render_page(
         Some("created") => Some(chrome.t("users-notice-created")),
         Some("saved") => Some(chrome.t("users-notice-saved")),
         Some("unlocked") => Some(chrome.t("users-notice-unlocked")),
+        Some("sessions-ended") => Some(chrome.t("users-notice-sessions-ended")),
         _ => None,
     };
     let role_lines = roles
@@ -196,6 +197,18 @@ pub async fn clear_lockout(
     let id = parse_user(&id, &console)?;
     state.tutela.clear_sign_in_lockout(&console.principal, id).await.map_err(|e| console.core_error(e))?;
     Ok(Redirect::to("/users?notice=unlocked").into_response())
+}
+
+/// Signs a user out everywhere (audited by the domain).
+pub async fn end_sessions(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ConsoleForm { console, .. }: ConsoleForm<Nothing>,
+) -> ConsoleResult<Response> {
+    console.require(Permission::UserManage)?;
+    let id = parse_user(&id, &console)?;
+    state.tutela.end_user_sessions(&console.principal, id).await.map_err(|e| console.core_error(e))?;
+    Ok(Redirect::to("/users?notice=sessions-ended").into_response())
 }
 
 /// Built-in roles are described in the user's language; custom ones as their author wrote.

@@ -1,0 +1,129 @@
+//! The signed-in user's own sessions and API tokens: where they are signed in, ending one
+//! session or all others, revoking a token. The domain checks ownership and audits.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::error::{ConsoleError, ConsoleResult, render};
+use super::forms::Nothing;
+use super::layout::Chrome;
+use super::session::{Console, ConsoleForm};
+use super::stamp::Stamp;
+use crate::AppState;
+
+pub struct SessionLine {
+    pub id: Uuid,
+    pub started: Stamp,
+    pub last_seen: Stamp,
+    pub source: String,
+    pub user_agent: String,
+    pub current: bool,
+    pub signed_in: bool,
+}
+
+pub struct TokenLine {
+    pub id: Uuid,
+    pub name: String,
+    pub scopes: String,
+    pub created: Stamp,
+    pub expires: Option<Stamp>,
+    pub revoked: Option<Stamp>,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    chrome: Chrome,
+    sessions: Vec<SessionLine>,
+    others: usize,
+    tokens: Vec<TokenLine>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct AccountQuery {
+    notice: Option<String>,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    console: Console,
+    Query(q): Query<AccountQuery>,
+) -> ConsoleResult<Response> {
+    let p = &console.principal;
+    let sessions = state.tutela.my_sessions(p, Some(console.session.id)).await.map_err(|e| console.core_error(e))?;
+    let tokens = state.tutela.api_tokens(p).await.map_err(|e| console.core_error(e))?;
+    let chrome = console.chrome(None);
+    let notice = match q.notice.as_deref() {
+        Some("ended") => Some(chrome.t("account-notice-ended")),
+        Some("ended-others") => Some(chrome.t("account-notice-ended-others")),
+        Some("revoked") => Some(chrome.t("account-notice-revoked")),
+        _ => None,
+    };
+    let sessions: Vec<SessionLine> = sessions
+        .into_iter()
+        .map(|s| SessionLine {
+            id: s.id,
+            started: Stamp::of(s.created_at),
+            last_seen: Stamp::of(s.last_seen_at),
+            source: s.source.unwrap_or_default(),
+            user_agent: s.user_agent.unwrap_or_default(),
+            current: s.current,
+            signed_in: s.signed_in,
+        })
+        .collect();
+    let tokens = tokens
+        .into_iter()
+        .map(|t| TokenLine {
+            id: t.id,
+            name: t.name,
+            scopes: t.scopes.join(", "),
+            created: Stamp::of(t.created_at),
+            expires: t.expires_at.map(Stamp::of),
+            revoked: t.revoked_at.map(Stamp::of),
+        })
+        .collect();
+    let others = sessions.iter().filter(|s| !s.current).count();
+    Ok(render(StatusCode::OK, &AccountPage { chrome, sessions, others, tokens, notice }))
+}
+
+fn parse_id(raw: &str, console: &Console) -> Result<Uuid, ConsoleError> {
+    raw.parse().map_err(|_| ConsoleError::not_found(console.lang))
+}
+
+/// Ends one of the user's sessions (the current one is ended by signing out).
+pub async fn end_session(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ConsoleForm { console, .. }: ConsoleForm<Nothing>,
+) -> ConsoleResult<Response> {
+    let id = parse_id(&id, &console)?;
+    state.tutela.end_session(&console.principal, id).await.map_err(|e| console.core_error(e))?;
+    Ok(Redirect::to("/account?notice=ended").into_response())
+}
+
+pub async fn end_others(
+    State(state): State<AppState>,
+    ConsoleForm { console, .. }: ConsoleForm<Nothing>,
+) -> ConsoleResult<Response> {
+    state
+        .tutela
+        .end_my_other_sessions(&console.principal, Some(console.session.id))
+        .await
+        .map_err(|e| console.core_error(e))?;
+    Ok(Redirect::to("/account?notice=ended-others").into_response())
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ConsoleForm { console, .. }: ConsoleForm<Nothing>,
+) -> ConsoleResult<Response> {
+    let id = parse_id(&id, &console)?;
+    state.tutela.revoke_api_token(&console.principal, id).await.map_err(|e| console.core_error(e))?;
+    Ok(Redirect::to("/account?notice=revoked").into_response())
+}
