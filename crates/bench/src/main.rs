@@ -6,6 +6,10 @@
 
 #![allow(clippy::cast_precision_loss, reason = "figures are reported as f64; the counts measured stay far below 2^52")]
 
+/// The allocator the `tutela` binary uses, so that both measure the same.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod data;
 mod load;
 mod report;

@@ -1,5 +1,10 @@
 //! `tutela`: the server and its command line.
 
+/// mimalloc rather than glibc malloc: the store and the vault allocate many small, short-lived
+/// values per request and per imported record (measured in docs/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod commands;
 mod config;
 mod open;

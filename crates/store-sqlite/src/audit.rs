@@ -3,6 +3,7 @@
 use rusqlite::{Connection, Row, params, params_from_iter};
 use tutela_store::{AuditCheckpoint, AuditFilter, AuditRecord, StoreResult};
 
+use crate::audit_index;
 use crate::convert::{all_rows, col, first_row, from_micros, hash32, parse_json_list, to_micros, to_u32};
 use crate::query_text::QueryText;
 
@@ -49,7 +50,7 @@ pub(crate) fn search(conn: &Connection, f: &AuditFilter) -> StoreResult<Vec<Audi
         text.push(" AND action = ").bind(action.clone());
     }
     if let Some(customer) = f.customer_id {
-        text.push(" AND customer_id = ").bind_id(customer);
+        audit_index::push_customer_condition(conn, &mut text, customer)?;
     }
     if let Some(from) = f.from {
         text.push(" AND at >= ").bind(to_micros(from));

@@ -8,6 +8,7 @@
 //! How connections are shared between the async tasks is in [`connections`].
 
 mod audit;
+mod audit_index;
 mod connections;
 mod convert;
 mod customers;
@@ -35,6 +36,7 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("../migrations/0001_foundation.sql")),
         M::up(include_str!("../migrations/0002_session_ids.sql")),
+        M::up(include_str!("../migrations/0003_audit_customer_index.sql")),
     ])
 }
 

@@ -391,7 +391,10 @@ fn append_audit(conn: &Connection, records: &[AuditRecord]) -> StoreResult<()> {
             ])
             .map_err(write_err)?;
     }
-    Ok(())
+    match records.last() {
+        Some(last) => crate::audit_index::file_if_due(conn, last.seq),
+        None => Ok(()),
+    }
 }
 
 #[async_trait]

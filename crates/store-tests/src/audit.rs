@@ -213,3 +213,35 @@ pub async fn checkpoints(store: &dyn Store) {
     tx.commit().await.unwrap();
     assert_eq!(ours(store.audit_checkpoints().await.unwrap()), vec![c3]);
 }
+
+/// Search by customer over a log longer than what a store may index at a time (the `SQLite`
+/// store files events by customer in batches of 10,000): events filed and not yet filed are
+/// found alike, newest first, page by page.
+pub async fn search_by_customer_in_a_long_log(store: &dyn Store) {
+    let customers: Vec<Uuid> = (0..7).map(|_| Uuid::now_v7()).collect();
+    let (actor, action) = (Some(Uuid::now_v7()), tag());
+    let mut theirs: Vec<Vec<i64>> = vec![Vec::new(); customers.len()];
+    for chunk in 0..25_usize {
+        // Every ninth pair of events names no customer.
+        let records =
+            (0..1_000).map(|i| record(actor, &action, customers.get((chunk * 1_000 + i) % 9).copied(), now()));
+        for r in append_after_head(store, records.collect()).await {
+            if let Some(k) = customers.iter().position(|c| Some(*c) == r.customer_id) {
+                theirs[k].push(r.seq);
+            }
+        }
+    }
+    for (customer, expected) in customers.iter().zip(theirs) {
+        let mut found = Vec::new();
+        let mut before_seq = None;
+        loop {
+            let filter = AuditFilter { customer_id: Some(*customer), before_seq, limit: 700, ..AuditFilter::default() };
+            let page = store.audit_search(&filter).await.unwrap();
+            let Some(last) = page.last() else { break };
+            before_seq = Some(last.seq);
+            assert!(page.iter().all(|r| r.customer_id == Some(*customer)), "only this customer's events");
+            found.extend(page.iter().map(|r| r.seq));
+        }
+        assert_eq!(found, expected.into_iter().rev().collect::<Vec<_>>(), "every event of {customer}, newest first");
+    }
+}

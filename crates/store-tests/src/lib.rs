@@ -52,6 +52,7 @@ pub async fn run_all(store: &dyn Store) {
         identity::api_tokens,
         audit::append_scan_head,
         audit::search,
+        audit::search_by_customer_in_a_long_log,
         audit::checkpoints,
         tx::dropped_tx_writes_nothing,
         tx::failed_write_writes_nothing,

@@ -19,7 +19,7 @@ use crate::audit::{AuditEvent, Outcome};
 use crate::policy::{Permission, Principal};
 use crate::{CoreError, CoreResult, Tutela};
 
-const BATCH: usize = 2_000;
+const BATCH: usize = 20_000;
 /// Errors kept for the report; the count goes on beyond.
 const MAX_REPORTED: usize = 1_000;
 
