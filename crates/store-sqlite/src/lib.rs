@@ -40,6 +40,23 @@ fn migrations() -> Migrations<'static> {
     ])
 }
 
+/// A database made before this store moved to rusqlite recorded its schema version in sqlx's
+/// table, not in `user_version`; carry the count over, so that the migrations it already has
+/// (the same files) are not run again.
+fn adopt_sqlx_versions(conn: &rusqlite::Connection) -> StoreResult<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(backend_err)?;
+    let sqlx_table: bool = conn
+        .query_row("SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = '_sqlx_migrations')", [], |r| r.get(0))
+        .map_err(backend_err)?;
+    if version == 0 && sqlx_table {
+        let applied: i64 = conn
+            .query_row("SELECT COUNT(*) FROM _sqlx_migrations WHERE success", [], |r| r.get(0))
+            .map_err(backend_err)?;
+        conn.pragma_update(None, "user_version", applied).map_err(backend_err)?;
+    }
+    Ok(())
+}
+
 /// A Tutela store in one `SQLite` database file.
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -51,7 +68,10 @@ impl SqliteStore {
     pub async fn open(path: &Path) -> StoreResult<Self> {
         let path = path.to_owned();
         let connections = tokio::task::spawn_blocking(move || {
-            Connections::open(&path, |conn| migrations().to_latest(conn).map_err(backend_err))
+            Connections::open(&path, |conn| {
+                adopt_sqlx_versions(conn)?;
+                migrations().to_latest(conn).map_err(backend_err)
+            })
         })
         .await
         .map_err(backend_err)??;
