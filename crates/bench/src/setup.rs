@@ -265,15 +265,14 @@ impl PlainDb {
     /// as Tutela's store does its writes: the writer connection taken, `BEGIN IMMEDIATE` on a
     /// blocking thread, the cached `INSERT` on the calling task, `COMMIT` on a blocking thread.
     pub async fn durable_insert(&self, customer: Uuid, fields: &str, purpose: &str) -> anyhow::Result<()> {
+        // As the store does: the in-process writer lock orders transactions, so BEGIN takes
+        // the file lock at once, on the calling task; COMMIT waits for fsync elsewhere.
         let writer = Arc::clone(&self.writer).lock_owned().await;
-        let writer = on_blocking_thread(writer, |c| {
-            // A transaction left open by a failure before must not be carried into this one.
-            if !c.is_autocommit() {
-                c.execute_batch("ROLLBACK")?;
-            }
-            c.execute_batch("BEGIN IMMEDIATE")
-        })
-        .await?;
+        // A transaction left open by a failure before must not be carried into this one.
+        if !writer.is_autocommit() {
+            writer.execute_batch("ROLLBACK")?;
+        }
+        writer.execute_batch("BEGIN IMMEDIATE")?;
         let inserted = writer
             .prepare_cached(
                 "INSERT INTO writes (at, actor, action, customer, fields, purpose) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

@@ -399,7 +399,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
         "In-process rows: the same concurrency, no HTTP; each beside the plain point read through rusqlite (its \
          ratio says how many plain reads one such call costs). Plain reads run on the calling task through a list \
          of idle connections, as the store's do; the plain durable INSERT, as the store's writes, runs `BEGIN \
-         IMMEDIATE` and `COMMIT` on a blocking thread.",
+         IMMEDIATE` on the calling task and `COMMIT` on a blocking thread.",
     );
     Ok(report)
 }
