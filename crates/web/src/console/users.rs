@@ -193,10 +193,8 @@ pub async fn clear_lockout(
     Path(id): Path<String>,
     ConsoleForm { console, .. }: ConsoleForm<Nothing>,
 ) -> ConsoleResult<Response> {
-    console.require(Permission::UserManage)?;
-    let id = parse_user(&id, &console)?;
-    state.tutela.clear_sign_in_lockout(&console.principal, id).await.map_err(|e| console.core_error(e))?;
-    Ok(Redirect::to("/users?notice=unlocked").into_response())
+    on_user(&console, &id, "unlocked", async |user| state.tutela.clear_sign_in_lockout(&console.principal, user).await)
+        .await
 }
 
 /// Signs a user out everywhere (audited by the domain).
@@ -205,10 +203,23 @@ pub async fn end_sessions(
     Path(id): Path<String>,
     ConsoleForm { console, .. }: ConsoleForm<Nothing>,
 ) -> ConsoleResult<Response> {
+    on_user(&console, &id, "sessions-ended", async |user| {
+        state.tutela.end_user_sessions(&console.principal, user).await
+    })
+    .await
+}
+
+/// An administrator's action on one user, answered on the users page with `notice`.
+async fn on_user<T>(
+    console: &Console,
+    id: &str,
+    notice: &str,
+    act: impl AsyncFnOnce(Uuid) -> Result<T, CoreError>,
+) -> ConsoleResult<Response> {
     console.require(Permission::UserManage)?;
-    let id = parse_user(&id, &console)?;
-    state.tutela.end_user_sessions(&console.principal, id).await.map_err(|e| console.core_error(e))?;
-    Ok(Redirect::to("/users?notice=sessions-ended").into_response())
+    let user = parse_user(id, console)?;
+    act(user).await.map_err(|e| console.core_error(e))?;
+    Ok(Redirect::to(&format!("/users?notice={notice}")).into_response())
 }
 
 /// Built-in roles are described in the user's language; custom ones as their author wrote.
