@@ -119,22 +119,24 @@ async fn forged_checkpoint_is_named(backend: Backend) {
     h.close().await;
 }
 
-/// Past the first pages verification reads ahead two pages at a time: problems there are
-/// named as in the first.
+/// Past the first pages verification reads ahead two pages at a time, and a log of more
+/// than 80,000 events is walked in two halves at once: problems there are named as in the
+/// first pages, and the earlier of two problems is the one named.
 async fn problems_beyond_the_first_pages_are_named(backend: Backend) {
     let h = Harness::new(backend).await;
     let p = steward();
-    for _ in 0..5 {
+    for _ in 0..10 {
         let events = (0..10_000).map(|_| AuditEvent::by(&p, "test.bulk")).collect();
         h.tutela.audit_log().commit(Vec::new(), events).await.unwrap();
     }
     let report = h.tutela.verify_audit(|_| {}).await.unwrap();
-    assert_eq!((report.problem, report.events), (None, 50_001), "system.init plus 50,000");
+    assert_eq!((report.problem, report.events), (None, 100_001), "system.init plus 100,000, each once");
     // Each commit crossed into a new block of 10,000, so each kept its predecessor.
-    assert_eq!(report.checkpoints, 6, "events 1, 10,001, ..., 50,001");
+    assert_eq!(report.checkpoints, 11, "events 1, 10,001, ..., 100,001");
 
-    h.raw_sql("UPDATE audit_events SET outcome = 'denied' WHERE seq = 47123").await;
-    assert_eq!(problem(&h).await, VerifyProblem::Altered { seq: 47_123 });
+    // In the second half (after event 50,000), then also in the first: the first is named.
+    h.raw_sql("UPDATE audit_events SET outcome = 'denied' WHERE seq = 77777").await;
+    assert_eq!(problem(&h).await, VerifyProblem::Altered { seq: 77_777 });
     h.raw_sql("DELETE FROM audit_events WHERE seq = 30000").await;
     assert_eq!(problem(&h).await, VerifyProblem::Gap { expected: 30_000, found: 30_001 });
     h.close().await;

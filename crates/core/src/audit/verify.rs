@@ -78,37 +78,124 @@ pub async fn verify<S: std::hash::BuildHasher + Sync>(
 ) -> CoreResult<VerifyReport> {
     let checkpoints: BTreeMap<i64, AuditCheckpoint> =
         store.audit_checkpoints().await?.into_iter().map(|c| (c.seq, c)).collect();
-    let mut walk = Walk {
-        report: VerifyReport { events: 0, checkpoints: 0, head: None, problem: None },
-        prev: chain::GENESIS,
-        last_seq: 0,
-        buffer: Vec::with_capacity(256),
-    };
-    // Two pages are read at once (each on a blocking thread, or over the network) while the
-    // two before them are hashed here. The second read assumes the first page is dense
-    // (PAGE events with consecutive numbers); it is only walked when the first page was,
-    // since a gap stops the walk, so the assumption is checked before it is relied on.
-    let (first, second) = tokio::join!(store.audit_scan(0, PAGE), store.audit_scan(i64::from(PAGE), PAGE));
-    let (mut first, mut second) = (first?, second?);
-    while let Some(last) = second.last().or(first.last()).map(|r| r.seq) {
-        let (next_first, next_second, walked_on) =
-            tokio::join!(store.audit_scan(last, PAGE), store.audit_scan(last + i64::from(PAGE), PAGE), async {
-                walk.page(&first, &checkpoints, public_keys) && walk.page(&second, &checkpoints, public_keys)
-            });
-        progress(walk.report.events);
-        if !walked_on {
+    let keys = Keys { checkpoints: &checkpoints, public_keys };
+    let head = store.audit_head().await?.map_or(0, |(seq, _)| seq);
+    let mut first = Lane::new(0, chain::GENESIS);
+    // A long log is walked in two halves at once. Each event's check needs only the stored
+    // hash of the one before, so the second half starts from the stored hash of the middle
+    // event; the first half ends by checking that very event, so when the first half is
+    // sound the second half's start is too, and when it is not, its problem comes first.
+    let mut second = None;
+    let mid = head / 2;
+    if mid > 2 * i64::from(PAGE) {
+        match store.audit_scan(mid - 1, 1).await?.pop() {
+            Some(middle) if middle.seq == mid => {
+                first.upto = Some(mid);
+                second = Some(Lane::new(mid, middle.hash));
+            }
+            // Something is amiss around the middle: one walk from the start will name it.
+            _ => {}
+        }
+    }
+    loop {
+        let (a, b) = tokio::join!(first.step(store, &keys), async {
+            match second.as_mut() {
+                Some(lane) => lane.step(store, &keys).await,
+                None => Ok(()),
+            }
+        });
+        a?;
+        b?;
+        progress(first.walk.report.events + second.as_ref().map_or(0, |l| l.walk.report.events));
+        if first.done && second.as_ref().is_none_or(|l| l.done) {
             break;
         }
-        (first, second) = (next_first?, next_second?);
     }
-    let mut report = walk.report;
+    // The first problem in sequence order: the first half's, else the second's.
+    let (mut report, last) = match second {
+        Some(second) if first.walk.report.problem.is_none() => {
+            let mut report = second.walk.report;
+            report.events += first.walk.report.events;
+            report.checkpoints += first.walk.report.checkpoints;
+            (report, (second.walk.last_seq, second.walk.prev))
+        }
+        _ => (first.walk.report, (first.walk.last_seq, first.walk.prev)),
+    };
     if report.events > 0 {
-        report.head = Some((walk.last_seq, walk.prev));
+        report.head = Some(last);
     }
     if report.problem.is_none() {
-        report.problem = tail_problem(&checkpoints, walk.last_seq);
+        report.problem = tail_problem(&checkpoints, last.0);
     }
     Ok(report)
+}
+
+/// What every event is checked against.
+struct Keys<'a, S> {
+    checkpoints: &'a BTreeMap<i64, AuditCheckpoint>,
+    public_keys: &'a HashMap<u32, [u8; 32], S>,
+}
+
+/// One walk along a stretch of the chain, reading ahead while it hashes.
+struct Lane {
+    walk: Walk,
+    /// The last event of this stretch (`None`: to the end of the log).
+    upto: Option<i64>,
+    /// The next two pages, already read.
+    pages: Option<(Vec<AuditRecord>, Vec<AuditRecord>)>,
+    done: bool,
+}
+
+impl Lane {
+    /// A walk of the events after `after_seq`, whose stored hash is `prev`.
+    fn new(after_seq: i64, prev: [u8; 32]) -> Self {
+        let report = VerifyReport { events: 0, checkpoints: 0, head: None, problem: None };
+        let walk = Walk { report, prev, last_seq: after_seq, buffer: Vec::with_capacity(256) };
+        Self { walk, upto: None, pages: None, done: false }
+    }
+
+    /// Checks the next two pages while the two after them are read (each on a blocking
+    /// thread, or over the network). The second read assumes the first page is dense (PAGE
+    /// events with consecutive numbers); it is only walked when the first page was, since a
+    /// gap stops the walk, so the assumption is checked before it is relied on.
+    async fn step<S: std::hash::BuildHasher + Sync>(
+        &mut self,
+        store: &dyn Store,
+        keys: &Keys<'_, S>,
+    ) -> CoreResult<()> {
+        if self.done {
+            return Ok(());
+        }
+        let (mut first, mut second) = if let Some(pages) = self.pages.take() {
+            pages
+        } else {
+            let after = self.walk.last_seq;
+            let (first, second) =
+                tokio::join!(store.audit_scan(after, PAGE), store.audit_scan(after + i64::from(PAGE), PAGE));
+            (first?, second?)
+        };
+        if let Some(upto) = self.upto {
+            first.retain(|r| r.seq <= upto);
+            second.retain(|r| r.seq <= upto);
+        }
+        let Some(last) = second.last().or(first.last()).map(|r| r.seq) else {
+            self.done = true;
+            return Ok(());
+        };
+        let reached_end = self.upto.is_some_and(|upto| last >= upto);
+        let walk = &mut self.walk;
+        let (next_first, next_second, walked_on) =
+            tokio::join!(store.audit_scan(last, PAGE), store.audit_scan(last + i64::from(PAGE), PAGE), async {
+                walk.page(&first, keys.checkpoints, keys.public_keys)
+                    && walk.page(&second, keys.checkpoints, keys.public_keys)
+            });
+        if walked_on && !reached_end {
+            self.pages = Some((next_first?, next_second?));
+        } else {
+            self.done = true;
+        }
+        Ok(())
+    }
 }
 
 /// Where the walk along the chain is.
