@@ -283,6 +283,23 @@ async fn bad_input_gets_problem_json(backend: Backend) {
         assert_eq!(problem["type"], format!("urn:tutela:problem:{kind}"), "{body}: {problem}");
         assert!(!problem["detail"].as_str().unwrap().is_empty());
     }
+    // A path id that is not a UUID names nothing: a 404 problem, not a plain-text 400.
+    for (method, uri) in [
+        (Method::GET, "/api/v1/customers/not-a-uuid"),
+        (Method::PUT, "/api/v1/users/42/status"),
+        (Method::DELETE, "/api/v1/tokens/%20"),
+    ] {
+        let request = Request::builder()
+            .method(method.clone())
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(r#"{"status": "active"}"#))
+            .unwrap();
+        let response = f.app.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{method} {uri}");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/problem+json", "{method} {uri}");
+    }
     // Invalid UTF-8 and an oversized body.
     let request = Request::builder()
         .method(Method::POST)

@@ -2,7 +2,7 @@
 
 use axum::Extension;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum_extra::extract::CookieJar;
 use secrecy::{ExposeSecret, SecretString};
@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::auth::{
     Authenticated, ClientAddr, SessionToken, check_fetch_site, csrf_token, removal_cookie, session_cookie,
 };
+use crate::id_path::IdPath;
 use crate::json::ApiJson;
 use crate::{ApiError, AppState};
 
@@ -267,7 +268,7 @@ async fn create_token(
 async fn revoke_token(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
-    Path(id): Path<Uuid>,
+    IdPath(id): IdPath,
 ) -> Result<StatusCode, ApiError> {
     state.tutela.revoke_api_token(&p, id).await?;
     Ok(StatusCode::NO_CONTENT)

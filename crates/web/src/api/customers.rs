@@ -1,7 +1,7 @@
 //! Customer records.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum_extra::extract::Query;
 use serde::Deserialize;
@@ -10,12 +10,12 @@ use tutela_store::{FilterOp, PlainFilter, SortKey};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
 use super::types::{
     CustomerChanges, CustomerDto, CustomerPageDto, LookupRequest, NewCustomer, RevealRequest, RevealResponse,
 };
 use crate::auth::Authenticated;
+use crate::id_path::IdPath;
 use crate::json::ApiJson;
 use crate::{ApiError, AppState};
 
@@ -102,7 +102,7 @@ async fn create(
 async fn get_one(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
-    Path(id): Path<Uuid>,
+    IdPath(id): IdPath,
 ) -> Result<Json<CustomerDto>, ApiError> {
     Ok(Json(state.tutela.customer(&p, id).await?.into()))
 }
@@ -114,7 +114,7 @@ async fn get_one(
 async fn update(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
-    Path(id): Path<Uuid>,
+    IdPath(id): IdPath,
     ApiJson(body): ApiJson<CustomerChanges>,
 ) -> Result<Json<CustomerDto>, ApiError> {
     Ok(Json(state.tutela.update_customer(&p, id, body.version, body.fields).await?.into()))
@@ -133,7 +133,7 @@ pub struct EraseParams {
 async fn erase(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
-    Path(id): Path<Uuid>,
+    IdPath(id): IdPath,
     Query(params): Query<EraseParams>,
 ) -> Result<StatusCode, ApiError> {
     state.tutela.erase_customer(&p, id, &params.reason).await?;
@@ -147,7 +147,7 @@ async fn erase(
 async fn reveal(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
-    Path(id): Path<Uuid>,
+    IdPath(id): IdPath,
     ApiJson(body): ApiJson<RevealRequest>,
 ) -> Result<Json<RevealResponse>, ApiError> {
     let values = state.tutela.reveal(&p, id, &body.fields, &body.purpose).await?;

@@ -1,7 +1,7 @@
 //! Users and roles (administration).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::Authenticated;
+use crate::id_path::IdPath;
 use crate::json::ApiJson;
 use crate::{ApiError, AppState};
 
@@ -98,7 +99,7 @@ pub struct RolesRequest {
 async fn set_roles(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
-    Path(id): Path<Uuid>,
+    IdPath(id): IdPath,
     ApiJson(body): ApiJson<RolesRequest>,
 ) -> Result<Json<UserDto>, ApiError> {
     Ok(Json(state.tutela.set_user_roles(&p, id, &body.roles).await?.into()))
@@ -118,7 +119,7 @@ pub struct StatusRequest {
 async fn set_status(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
-    Path(id): Path<Uuid>,
+    IdPath(id): IdPath,
     ApiJson(body): ApiJson<StatusRequest>,
 ) -> Result<StatusCode, ApiError> {
     let status: UserStatus = body.status.parse().map_err(|()| ApiError::invalid("status", "use active or disabled"))?;
@@ -133,7 +134,7 @@ async fn set_status(
 async fn clear_lockout(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
-    Path(id): Path<Uuid>,
+    IdPath(id): IdPath,
 ) -> Result<StatusCode, ApiError> {
     state.tutela.clear_sign_in_lockout(&p, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -179,7 +180,7 @@ async fn list_roles(
 async fn put_role(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
-    Path(id): Path<Uuid>,
+    IdPath(id): IdPath,
     ApiJson(body): ApiJson<RoleDto>,
 ) -> Result<Json<RoleDto>, ApiError> {
     let role =
