@@ -116,13 +116,20 @@ async fn sign_in_through_the_forms(backend: Backend) {
     h.close().await;
 }
 
+/// An administrator and a support user; the administrator signed in, with the CSRF token
+/// read from `page`.
+async fn admin_on(h: &Harness, page: &str) -> (Router, String, String) {
+    create_user(h, "admin@example.com", &["administrator"]).await;
+    create_user(h, "target@example.com", &["support"]).await;
+    let admin = sign_in(h, "admin@example.com").await;
+    let app = app(h);
+    let csrf = get(&app, page, Some(&admin), "en").await.csrf();
+    (app, admin, csrf)
+}
+
 async fn administration_pages(backend: Backend) {
     let h = Harness::new(backend).await;
-    create_user(&h, "admin@example.com", &["administrator"]).await;
-    create_user(&h, "target@example.com", &["support"]).await;
-    let admin = sign_in(&h, "admin@example.com").await;
-    let app = app(&h);
-    let csrf = get(&app, "/schema", Some(&admin), "en").await.csrf();
+    let (app, admin, csrf) = admin_on(&h, "/schema").await;
     let s = Some(admin.as_str());
     // Schema: a bad id is named next to its field; a good field is saved and deleted.
     let field = |id: &'static str| {
@@ -235,11 +242,7 @@ async fn erasure_needs_a_reason_and_confirmation(backend: Backend) {
 /// locked user shown with the end of the lock and a button that lifts it.
 async fn users_page_explains_passwords_and_lifts_lockouts(backend: Backend) {
     let h = Harness::new(backend).await;
-    create_user(&h, "admin@example.com", &["administrator"]).await;
-    create_user(&h, "target@example.com", &["support"]).await;
-    let admin = sign_in(&h, "admin@example.com").await;
-    let app = app(&h);
-    let csrf = get(&app, "/users", Some(&admin), "en").await.csrf();
+    let (app, admin, csrf) = admin_on(&h, "/users").await;
     let s = Some(admin.as_str());
     let user = |password: &'static str| {
         vec![
