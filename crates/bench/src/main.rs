@@ -113,6 +113,16 @@ pub struct Options {
 }
 
 impl Options {
+    /// How long each side runs, for a report's settings.
+    pub fn schedule(&self) -> String {
+        format!(
+            "{} s in {} alternating rounds, after {} s warm-up each",
+            self.duration.as_secs_f64(),
+            self.rounds,
+            self.warmup.as_secs_f64()
+        )
+    }
+
     fn from(cli: &Cli) -> Self {
         let q = cli.quick;
         Self {

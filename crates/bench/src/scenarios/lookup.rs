@@ -16,15 +16,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
     let mut report = Report::new("lookup", "blind-index exact lookup by e-mail, in-process");
     report.setting("customers", &number(n as f64));
     report.setting("concurrent callers", &opts.connections);
-    report.setting(
-        "duration per side",
-        &format!(
-            "{} s in {} alternating rounds, after {} s warm-up each",
-            opts.duration.as_secs_f64(),
-            opts.rounds,
-            opts.warmup.as_secs_f64()
-        ),
-    );
+    report.setting("duration per side", &opts.schedule());
 
     let inst = Installation::create(&opts.dir).await?;
     let csv = inst.dir.path().join("customers.csv");

@@ -135,15 +135,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
     let mut report = Report::new("read", "authenticated, audited reveal of one customer over HTTPS keep-alive");
     report.setting("customers", &number(opts.customers as f64));
     report.setting("connections", &opts.connections);
-    report.setting(
-        "duration per side",
-        &format!(
-            "{} s in {} alternating rounds, after {} s warm-up each",
-            opts.duration.as_secs_f64(),
-            opts.rounds,
-            opts.warmup.as_secs_f64()
-        ),
-    );
+    report.setting("duration per side", &opts.schedule());
     report.setting("client threads", &opts.client_threads);
 
     let (rss_start, _) = memory();
@@ -258,10 +250,10 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
         let seq: i64 = conn.query_row("SELECT MAX(seq) FROM audit_events", [], |r| r.get(0))?;
         Ok((seq, inst.tutela.audit_log().commits()))
     };
-    let before = head()?;
-    let audit_in = {
+    // One reveal event per call, committed by the audit writer, from `callers` at once.
+    let record_events = |callers: usize, duration| {
         let (t, ids, p) = (inst.tutela.clone(), ids.clone(), inst.steward.clone());
-        load::drive(opts.connections, opts.warmup, diag, move |w, i| {
+        load::drive(callers, opts.warmup, duration, move |w, i| {
             let (t, ids, p) = (t.clone(), ids.clone(), p.clone());
             async move {
                 let (id, _) = pick(&ids, w, i);
@@ -270,23 +262,12 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
                 Ok(())
             }
         })
-        .await
     };
+    let before = head()?;
+    let audit_in = record_events(opts.connections, diag).await;
     let after = head()?;
     let per_commit = (after.0 - before.0) as f64 / (after.1 - before.1).max(1) as f64;
-    let audit_one = {
-        let (t, ids, p) = (inst.tutela.clone(), ids.clone(), inst.steward.clone());
-        load::drive(1, opts.warmup, diag / 2, move |w, i| {
-            let (t, ids, p) = (t.clone(), ids.clone(), p.clone());
-            async move {
-                let (id, _) = pick(&ids, w, i);
-                let event = AuditEvent::by(&p, "customer.reveal").customer(id).fields(FIELDS).purpose(PURPOSE);
-                t.audit_log().record(event).await?;
-                Ok(())
-            }
-        })
-        .await
-    };
+    let audit_one = record_events(1, diag / 2).await;
     let plain_write_one = {
         let (plain, ids) = (plain.clone(), ids.clone());
         let fields = Arc::new(serde_json::to_string(&FIELDS)?);
