@@ -146,13 +146,7 @@ fn principal(user_id: Uuid, label: &str, role: &str) -> Principal {
         .find(|(name, _, _)| *name == role)
         .map(|(_, _, p)| p.into_iter().collect())
         .unwrap_or_default();
-    Principal {
-        user_id: Some(user_id),
-        label: label.into(),
-        permissions,
-        credential: Credential::Session,
-        source: None,
-    }
+    Principal::direct(Some(user_id), label, permissions, Credential::Session, None)
 }
 
 /// Idle connections kept for point reads; more are opened when needed and closed when

@@ -5,6 +5,7 @@
 //! protected value passes through [`audit::AuditLog`], which commits the change and the
 //! audit event describing it in one transaction.
 
+pub mod access;
 pub mod audit;
 pub mod clock;
 mod error;

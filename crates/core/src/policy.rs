@@ -4,11 +4,13 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use tutela_store::Classification;
 use uuid::Uuid;
 
+use crate::access::Reach;
 use crate::{CoreError, CoreResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -119,13 +121,29 @@ pub struct Principal {
     pub user_id: Option<Uuid>,
     /// E-mail or a fixed label such as `cli`; recorded as the audit actor.
     pub label: String,
+    /// The union of the roles' permissions, for checks that do not depend on the record.
     pub permissions: BTreeSet<Permission>,
     pub credential: Credential,
     /// Client address, recorded in the audit log.
     pub source: Option<String>,
+    /// Which customer rows and fields the roles reach.
+    pub reach: Arc<Reach>,
 }
 
 impl Principal {
+    /// A principal that holds `permissions` directly, over every record (the local command
+    /// line; tests).
+    pub fn direct(
+        user_id: Option<Uuid>,
+        label: impl Into<String>,
+        permissions: BTreeSet<Permission>,
+        credential: Credential,
+        source: Option<String>,
+    ) -> Self {
+        let reach = Arc::new(Reach::everything(&permissions));
+        Self { user_id, label: label.into(), permissions, credential, source, reach }
+    }
+
     pub fn has(&self, permission: Permission) -> bool {
         self.permissions.contains(&permission)
     }
@@ -133,10 +151,6 @@ impl Principal {
     /// Whether any role reaches sealed data; such users must use a second factor.
     pub fn reaches_sealed_data(&self) -> bool {
         self.has(Permission::RevealConfidential) || self.has(Permission::RevealRestricted)
-    }
-
-    pub fn can_reveal(&self, classification: Classification) -> bool {
-        Permission::to_reveal(classification).is_some_and(|p| self.has(p))
     }
 }
 

@@ -77,7 +77,9 @@ impl Tutela {
         let existing = self.store.fields_list().await?.into_iter().find(|f| f.id == field.id);
         if let Some(old) = &existing {
             let storage_changes = old.classification.is_sealed() != field.classification.is_sealed();
-            if (storage_changes || old.kind != field.kind) && self.store.customers_count().await? > 0 {
+            if (storage_changes || old.kind != field.kind)
+                && self.store.customers_count(&tutela_store::RowScope::All).await? > 0
+            {
                 return Err(CoreError::invalid(
                     "classification",
                     format!(

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use time::OffsetDateTime;
 use tutela_store::Mutation;
 
+use crate::access::AccessSnapshot;
 use crate::policy::Principal;
 use crate::vault::Schema;
 
@@ -41,6 +42,7 @@ pub(crate) struct StampCache {
 struct State {
     stamp: Stamp,
     schema: Option<Arc<Schema>>,
+    access: Option<Arc<AccessSnapshot>>,
     tokens: HashMap<[u8; 32], CachedToken>,
 }
 
@@ -61,6 +63,14 @@ impl StampCache {
     /// Keeps a schema read after `stamp` was read (so it is at least as new as the stamp).
     pub(crate) fn keep_schema(&self, stamp: &Stamp, schema: Arc<Schema>) {
         self.under(stamp, |s| s.schema = Some(schema));
+    }
+
+    pub(crate) fn access(&self, stamp: &Stamp) -> Option<Arc<AccessSnapshot>> {
+        self.under(stamp, |s| s.access.clone())
+    }
+
+    pub(crate) fn keep_access(&self, stamp: &Stamp, access: Arc<AccessSnapshot>) {
+        self.under(stamp, |s| s.access = Some(access));
     }
 
     pub(crate) fn token(&self, stamp: &Stamp, hash: &[u8; 32]) -> Option<CachedToken> {
@@ -90,7 +100,9 @@ pub(crate) fn invalidates(m: &Mutation) -> bool {
         | Mutation::DeleteRole { .. }
         | Mutation::InsertApiToken(_)
         | Mutation::RevokeApiToken { .. }
-        | Mutation::RevokeUserApiTokens { .. } => true,
+        | Mutation::RevokeUserApiTokens { .. }
+        // The organisation, sharing rules and shares shape every principal's reach.
+        | Mutation::Org(_) => true,
         Mutation::PutMeta { .. }
         | Mutation::InsertKey(_)
         | Mutation::InsertCustomer { .. }

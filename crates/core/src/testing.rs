@@ -167,13 +167,13 @@ fn totp_now(h: &Harness, key: &[u8]) -> String {
 }
 
 pub fn principal(label: &str, permissions: &[Permission]) -> Principal {
-    Principal {
-        user_id: Some(uuid::Uuid::now_v7()),
-        label: label.to_owned(),
-        permissions: permissions.iter().copied().collect::<BTreeSet<_>>(),
-        credential: Credential::Session,
-        source: Some("127.0.0.1".into()),
-    }
+    Principal::direct(
+        Some(uuid::Uuid::now_v7()),
+        label,
+        permissions.iter().copied().collect::<BTreeSet<_>>(),
+        Credential::Session,
+        Some("127.0.0.1".into()),
+    )
 }
 
 /// A user who may do everything with customer data.

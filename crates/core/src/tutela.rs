@@ -9,6 +9,7 @@ use tutela_crypto::password::PasswordHasher;
 use tutela_crypto::provider::RootKeyProvider;
 use tutela_store::{Mutation, RoleRow, Store};
 
+use crate::access::DataScope;
 use crate::audit::{self, AuditEvent, AuditLog, Outcome, VerifyReport};
 use crate::clock::Clock;
 use crate::identity::{Lockouts, PasswordPolicy, SignInLimits};
@@ -105,6 +106,8 @@ impl Tutela {
                 description: description.into(),
                 builtin: true,
                 permissions: permissions.iter().map(|p| p.as_str().to_owned()).collect(),
+                data_scope: DataScope::All.as_str().to_owned(),
+                field_rules: std::collections::BTreeMap::new(),
             }));
         }
         let event = AuditEvent::anonymous("system", "system.init", None)

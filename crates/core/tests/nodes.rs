@@ -19,6 +19,8 @@ async fn token_changes_reach_the_other_node(backend: Backend) {
         description: "Reads the audit log".into(),
         builtin: false,
         permissions: vec!["audit.read".into()],
+        data_scope: "all".into(),
+        field_rules: std::collections::BTreeMap::new(),
     };
     let role = h.tutela.put_role(&admin, role).await.unwrap();
     let user = h

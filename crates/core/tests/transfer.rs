@@ -129,7 +129,11 @@ async fn export_masks_unless_revealed(backend: Backend) {
     let path = write_file(h.dir.path(), "ok.csv", GOOD);
     import_file(&h, &steward(), &path, false).await.unwrap();
 
-    let exporter = principal("exporter@example.com", &[Permission::CustomerExport, Permission::RevealConfidential]);
+    // Export reaches only what the exporter may read: customer.read is part of it.
+    let exporter = principal(
+        "exporter@example.com",
+        &[Permission::CustomerRead, Permission::CustomerExport, Permission::RevealConfidential],
+    );
     let mut masked = h.tutela.begin_export(&exporter, ExportFormat::Csv, None).await.unwrap();
     let csv = drain(&mut masked).await;
     assert!(csv.starts_with("id,name,"), "{csv}");

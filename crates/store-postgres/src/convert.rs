@@ -39,3 +39,16 @@ pub(crate) fn json_list(v: &[String]) -> String {
 pub(crate) fn parse_json_list(column: &str, text: &str) -> Result<Vec<String>, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
 }
+
+/// A map of strings as JSON text, bound as `$n::jsonb`.
+pub(crate) fn json_map(v: &std::collections::BTreeMap<String, String>) -> String {
+    serde_json::to_string(v).expect("a string map serialises")
+}
+
+/// A JSONB object of strings, selected as `column::text`.
+pub(crate) fn parse_json_map(
+    column: &str,
+    text: &str,
+) -> Result<std::collections::BTreeMap<String, String>, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}

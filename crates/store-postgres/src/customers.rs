@@ -3,7 +3,8 @@
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use tutela_store::{
-    CustomerQuery, CustomerRow, FieldDef, FilterOp, StoreError, StoreResult, WrappedKeyRef, parse_stored, sealed_codec,
+    CustomerQuery, CustomerRow, FieldDef, FilterOp, RowScope, StoreError, StoreResult, WrappedKeyRef, parse_stored,
+    sealed_codec,
 };
 use uuid::Uuid;
 
@@ -32,7 +33,7 @@ pub(crate) async fn fields_list(pool: &PgPool) -> StoreResult<Vec<FieldDef>> {
 }
 
 /// `plain` is JSONB; it is read back as text and decoded here, so a bad value is `Corrupt`.
-const COLUMNS: &str = "id, version, kek_version, wrapped_dek, plain::text, sealed, created_at, updated_at";
+const COLUMNS: &str = "id, version, kek_version, wrapped_dek, plain::text, sealed, created_at, updated_at, owner_id";
 
 fn customer_from_row(r: &PgRow) -> StoreResult<CustomerRow> {
     let plain: &str = r.get(4);
@@ -41,6 +42,7 @@ fn customer_from_row(r: &PgRow) -> StoreResult<CustomerRow> {
         version: r.get(1),
         kek_version: to_u32(r.get(2))?,
         wrapped_dek: r.get(3),
+        owner_id: r.get(8),
         plain: serde_json::from_str(plain).map_err(|e| StoreError::Corrupt(format!("customers.plain: {e}")))?,
         sealed: sealed_codec::decode(r.get(5))?,
         created_at: r.get(6),
@@ -75,8 +77,40 @@ fn push_sort_key(sql: &mut QueryBuilder<'_, Postgres>, field: &str) {
     sql.push("(COALESCE(plain->>").push_bind(field.to_owned()).push(", '') COLLATE \"C\")");
 }
 
+/// Appends `AND (…)` limiting rows to the scope: owned by, one of, or matching.
+fn push_scope(sql: &mut QueryBuilder<'_, Postgres>, scope: &RowScope) {
+    let RowScope::Only { owners, ids, matching } = scope else {
+        return;
+    };
+    sql.push(" AND (FALSE");
+    if !owners.is_empty() {
+        sql.push(" OR owner_id = ANY(").push_bind(owners.clone()).push(")");
+    }
+    if !ids.is_empty() {
+        sql.push(" OR id = ANY(").push_bind(ids.clone()).push(")");
+    }
+    for (field, value) in matching {
+        sql.push(" OR plain->>").push_bind(field.clone()).push(" = ").push_bind(value.clone());
+    }
+    sql.push(")");
+}
+
+pub(crate) async fn count(pool: &PgPool, scope: &RowScope) -> StoreResult<u64> {
+    if scope.is_empty() {
+        return Ok(0);
+    }
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new("SELECT COUNT(*) FROM customers WHERE TRUE");
+    push_scope(&mut sql, scope);
+    let n: i64 = sql.build_query_scalar().fetch_one(pool).await.map_err(backend_err)?;
+    Ok(n.unsigned_abs())
+}
+
 pub(crate) async fn query(pool: &PgPool, q: &CustomerQuery) -> StoreResult<Vec<CustomerRow>> {
+    if q.scope.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(format!("SELECT {COLUMNS} FROM customers WHERE TRUE"));
+    push_scope(&mut sql, &q.scope);
     for filter in &q.filters {
         sql.push(" AND plain->>").push_bind(filter.field_id.clone());
         match filter.op {

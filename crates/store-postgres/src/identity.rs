@@ -5,7 +5,7 @@ use sqlx::{Encode, PgPool, Postgres, Row, Type};
 use tutela_store::{ApiTokenRow, RoleRow, SessionRow, StoreResult, UserRow, parse_stored};
 use uuid::Uuid;
 
-use crate::convert::{backend_err, hash32, parse_json_list, to_u32};
+use crate::convert::{backend_err, hash32, parse_json_list, parse_json_map, to_u32};
 
 const USER_COLUMNS: &str = "id, email, display_name, password_hash, status, kek_version, wrapped_dek, totp_secret, \
                             totp_enabled, totp_last_step, locale, created_at, updated_at";
@@ -55,14 +55,19 @@ fn role_from_row(r: &PgRow) -> StoreResult<RoleRow> {
         description: r.get(2),
         builtin: r.get(3),
         permissions: parse_json_list("roles.permissions", r.get(4))?,
+        data_scope: r.get(5),
+        field_rules: parse_json_map("roles.field_rules", r.get(6))?,
     })
 }
 
+const ROLE_COLUMNS: &str =
+    "r.id, r.name, r.description, r.builtin, r.permissions::text, r.data_scope, r.field_rules::text";
+
 pub(crate) async fn user_roles(pool: &PgPool, user_id: Uuid) -> StoreResult<Vec<RoleRow>> {
-    let rows = sqlx::query(
-        "SELECT r.id, r.name, r.description, r.builtin, r.permissions::text FROM roles r
-         JOIN user_roles ur ON ur.role_id = r.id WHERE ur.user_id = $1 ORDER BY r.name",
-    )
+    let rows = sqlx::query(&format!(
+        "SELECT {ROLE_COLUMNS} FROM roles r JOIN user_roles ur ON ur.role_id = r.id WHERE ur.user_id = $1
+         ORDER BY r.name"
+    ))
     .bind(user_id)
     .fetch_all(pool)
     .await
@@ -71,7 +76,7 @@ pub(crate) async fn user_roles(pool: &PgPool, user_id: Uuid) -> StoreResult<Vec<
 }
 
 pub(crate) async fn roles_list(pool: &PgPool) -> StoreResult<Vec<RoleRow>> {
-    let rows = sqlx::query("SELECT id, name, description, builtin, permissions::text FROM roles ORDER BY name")
+    let rows = sqlx::query(&format!("SELECT {ROLE_COLUMNS} FROM roles r ORDER BY r.name"))
         .fetch_all(pool)
         .await
         .map_err(backend_err)?;

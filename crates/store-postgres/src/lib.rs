@@ -8,14 +8,16 @@ mod audit;
 mod convert;
 mod customers;
 mod identity;
+mod org;
 mod write;
 
 use async_trait::async_trait;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Row};
 use tutela_store::{
-    ApiTokenRow, AuditCheckpoint, AuditFilter, AuditRecord, CustomerQuery, CustomerRow, ErasureRecord, FieldDef,
-    RoleRow, SessionRow, Store, StoreResult, StoredKey, UserRow, WrappedKeyRef, WriteTx,
+    ApiTokenRow, AuditCheckpoint, AuditFilter, AuditRecord, CustomerQuery, CustomerRow, DepartmentRow, ErasureRecord,
+    FieldDef, MembershipRow, RecordShareRow, RoleRow, RowScope, SessionRow, SharingRuleRow, Store, StoreResult,
+    StoredKey, TeamRow, UserRow, WrappedKeyRef, WriteTx,
 };
 use uuid::Uuid;
 
@@ -99,10 +101,8 @@ impl Store for PgStore {
         customers::query(&self.pool, query).await
     }
 
-    async fn customers_count(&self) -> StoreResult<u64> {
-        let n: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM customers").fetch_one(&self.pool).await.map_err(backend_err)?;
-        Ok(to_u64(n))
+    async fn customers_count(&self, scope: &RowScope) -> StoreResult<u64> {
+        customers::count(&self.pool, scope).await
     }
 
     async fn blind_lookup(&self, field_id: &str, hash: u32) -> StoreResult<Vec<Uuid>> {
@@ -235,5 +235,33 @@ impl Store for PgStore {
 
     async fn api_tokens_for_user(&self, user_id: Uuid) -> StoreResult<Vec<ApiTokenRow>> {
         identity::api_token_where(&self.pool, "user_id = $1", user_id).await
+    }
+
+    async fn departments_list(&self) -> StoreResult<Vec<DepartmentRow>> {
+        org::departments(&self.pool).await
+    }
+
+    async fn teams_list(&self) -> StoreResult<Vec<TeamRow>> {
+        org::teams(&self.pool).await
+    }
+
+    async fn memberships_list(&self) -> StoreResult<Vec<MembershipRow>> {
+        org::memberships(&self.pool).await
+    }
+
+    async fn role_assignments(&self) -> StoreResult<Vec<(Uuid, Uuid)>> {
+        org::role_assignments(&self.pool).await
+    }
+
+    async fn sharing_rules_list(&self) -> StoreResult<Vec<SharingRuleRow>> {
+        org::sharing_rules(&self.pool).await
+    }
+
+    async fn record_shares_for_user(&self, user_id: Uuid) -> StoreResult<Vec<RecordShareRow>> {
+        org::shares_where(&self.pool, "user_id", user_id).await
+    }
+
+    async fn record_shares_for_customer(&self, customer_id: Uuid) -> StoreResult<Vec<RecordShareRow>> {
+        org::shares_where(&self.pool, "customer_id", customer_id).await
     }
 }

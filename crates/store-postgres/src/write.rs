@@ -18,7 +18,7 @@ use tutela_store::{
 use uuid::Uuid;
 
 use crate::AUDIT_CHAIN_LOCK;
-use crate::convert::{backend_err, json_list, write_err};
+use crate::convert::{backend_err, json_list, json_map, write_err};
 
 /// Audit events per `INSERT` (12 parameters each, far below `PostgreSQL`'s 65 535).
 const AUDIT_BATCH: usize = 1000;
@@ -42,7 +42,7 @@ impl PgWriteTx {
         Ok(Box::new(Self { tx, failed: false }))
     }
 
-    async fn exec(&mut self, q: Query<'_>) -> StoreResult<u64> {
+    pub(crate) async fn exec(&mut self, q: Query<'_>) -> StoreResult<u64> {
         match q.execute(&mut *self.tx).await {
             Ok(done) => Ok(done.rows_affected()),
             Err(e) => {
@@ -58,8 +58,8 @@ impl PgWriteTx {
         if insert {
             self.exec(
                 sqlx::query(
-                    "INSERT INTO customers (id, version, kek_version, wrapped_dek, plain, sealed, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8)",
+                    "INSERT INTO customers (id, version, kek_version, wrapped_dek, plain, sealed, created_at, updated_at,
+                     owner_id) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9)",
                 )
                 .bind(row.id)
                 .bind(row.version)
@@ -68,7 +68,8 @@ impl PgWriteTx {
                 .bind(plain)
                 .bind(sealed)
                 .bind(row.created_at)
-                .bind(row.updated_at),
+                .bind(row.updated_at)
+                .bind(row.owner_id),
             )
             .await?;
         } else {
@@ -76,7 +77,7 @@ impl PgWriteTx {
                 .exec(
                     sqlx::query(
                         "UPDATE customers SET version = $2, kek_version = $3, wrapped_dek = $4, plain = $5::jsonb,
-                         sealed = $6, updated_at = $7 WHERE id = $1 AND version = $2 - 1",
+                         sealed = $6, updated_at = $7, owner_id = $8 WHERE id = $1 AND version = $2 - 1",
                     )
                     .bind(row.id)
                     .bind(row.version)
@@ -84,7 +85,8 @@ impl PgWriteTx {
                     .bind(&row.wrapped_dek)
                     .bind(plain)
                     .bind(sealed)
-                    .bind(row.updated_at),
+                    .bind(row.updated_at)
+                    .bind(row.owner_id),
                 )
                 .await?;
             if changed == 0 {
@@ -318,14 +320,18 @@ impl WriteTx for PgWriteTx {
             Mutation::PutRole(r) => {
                 self.exec(
                     sqlx::query(
-                        "INSERT INTO roles (id, name, description, builtin, permissions) VALUES ($1, $2, $3, $4, $5::jsonb)
-                         ON CONFLICT (id) DO UPDATE SET name = $2, description = $3, builtin = $4, permissions = $5::jsonb",
+                        "INSERT INTO roles (id, name, description, builtin, permissions, data_scope, field_rules)
+                         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb)
+                         ON CONFLICT (id) DO UPDATE SET name = $2, description = $3, builtin = $4,
+                         permissions = $5::jsonb, data_scope = $6, field_rules = $7::jsonb",
                     )
                     .bind(r.id)
                     .bind(&r.name)
                     .bind(&r.description)
                     .bind(r.builtin)
-                    .bind(json_list(&r.permissions)),
+                    .bind(json_list(&r.permissions))
+                    .bind(&r.data_scope)
+                    .bind(json_map(&r.field_rules)),
                 )
                 .await?;
             }
@@ -386,6 +392,7 @@ impl WriteTx for PgWriteTx {
                 )
                 .await?;
             }
+            Mutation::Org(change) => self.apply_org(change).await?,
         }
         Ok(())
     }

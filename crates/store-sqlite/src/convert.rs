@@ -66,6 +66,17 @@ pub(crate) fn parse_json_list(column: &str, text: &str) -> Result<Vec<String>, S
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
 }
 
+pub(crate) fn json_map(v: &std::collections::BTreeMap<String, String>) -> String {
+    serde_json::to_string(v).expect("a string map serialises")
+}
+
+pub(crate) fn parse_json_map(
+    column: &str,
+    text: &str,
+) -> Result<std::collections::BTreeMap<String, String>, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
 /// A column's value; a value of the wrong type means the file was altered or damaged.
 pub(crate) fn col<T: FromSql>(row: &Row<'_>, index: usize) -> Result<T, StoreError> {
     row.get(index).map_err(|e| match e {

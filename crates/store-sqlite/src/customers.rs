@@ -2,7 +2,8 @@
 
 use rusqlite::{Connection, Row, params, params_from_iter};
 use tutela_store::{
-    CustomerQuery, CustomerRow, FieldDef, FilterOp, StoreError, StoreResult, WrappedKeyRef, parse_stored, sealed_codec,
+    CustomerQuery, CustomerRow, FieldDef, FilterOp, RowScope, StoreError, StoreResult, WrappedKeyRef, parse_stored,
+    sealed_codec,
 };
 use uuid::Uuid;
 
@@ -28,7 +29,7 @@ pub(crate) fn fields_list(conn: &Connection) -> StoreResult<Vec<FieldDef>> {
     )
 }
 
-const COLUMNS: &str = "id, version, kek_version, wrapped_dek, plain, sealed, created_at, updated_at";
+const COLUMNS: &str = "id, version, kek_version, wrapped_dek, plain, sealed, created_at, updated_at, owner_id";
 
 fn customer_from_row(r: &Row<'_>) -> StoreResult<CustomerRow> {
     let plain: String = col(r, 4)?;
@@ -38,6 +39,7 @@ fn customer_from_row(r: &Row<'_>) -> StoreResult<CustomerRow> {
         version: col(r, 1)?,
         kek_version: to_u32(col(r, 2)?)?,
         wrapped_dek: col(r, 3)?,
+        owner_id: col(r, 8)?,
         plain: serde_json::from_str(&plain).map_err(|e| StoreError::Corrupt(format!("customers.plain: {e}")))?,
         sealed: sealed_codec::decode(&sealed)?,
         created_at: from_micros(col(r, 6)?)?,
@@ -75,8 +77,56 @@ fn like_escape(value: &str) -> String {
     out
 }
 
+/// Appends `AND (…)` limiting rows to the scope: owned by, one of, or matching.
+fn push_scope(text: &mut QueryText, scope: &RowScope) {
+    let RowScope::Only { owners, ids, matching } = scope else {
+        return;
+    };
+    text.push(" AND (0");
+    if !owners.is_empty() {
+        text.push(" OR owner_id IN (");
+        push_ids(text, owners);
+        text.push(")");
+    }
+    if !ids.is_empty() {
+        text.push(" OR id IN (");
+        push_ids(text, ids);
+        text.push(")");
+    }
+    for (field, value) in matching {
+        text.push(" OR json_extract(plain, ").bind(json_path(field)).push(") = ").bind(value.clone());
+    }
+    text.push(")");
+}
+
+fn push_ids(text: &mut QueryText, ids: &[Uuid]) {
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            text.push(", ");
+        }
+        text.bind_id(*id);
+    }
+}
+
+pub(crate) fn count(conn: &Connection, scope: &RowScope) -> StoreResult<u64> {
+    if scope.is_empty() {
+        return Ok(0);
+    }
+    let mut text = QueryText::new("SELECT COUNT(*) FROM customers WHERE 1 = 1");
+    push_scope(&mut text, scope);
+    let n: i64 = conn
+        .prepare_cached(&text.sql)
+        .and_then(|mut s| s.query_row(params_from_iter(text.values), |r| r.get(0)))
+        .map_err(crate::convert::backend_err)?;
+    Ok(n.unsigned_abs())
+}
+
 pub(crate) fn query(conn: &Connection, q: &CustomerQuery) -> StoreResult<Vec<CustomerRow>> {
+    if q.scope.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut text = QueryText::new(&format!("SELECT {COLUMNS} FROM customers WHERE 1 = 1"));
+    push_scope(&mut text, &q.scope);
     for filter in &q.filters {
         text.push(" AND json_extract(plain, ").bind(json_path(&filter.field_id)).push(")");
         match filter.op {
@@ -94,12 +144,7 @@ pub(crate) fn query(conn: &Connection, q: &CustomerQuery) -> StoreResult<Vec<Cus
             return Ok(Vec::new());
         }
         text.push(" AND id IN (");
-        for (i, id) in ids.iter().enumerate() {
-            if i > 0 {
-                text.push(", ");
-            }
-            text.bind_id(*id);
-        }
+        push_ids(&mut text, ids);
         text.push(")");
     }
     let (cmp, dir) = if q.sort.descending { ("<", "DESC") } else { (">", "ASC") };

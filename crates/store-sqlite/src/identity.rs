@@ -4,7 +4,9 @@ use rusqlite::{Connection, Row, ToSql};
 use tutela_store::{ApiTokenRow, RoleRow, SessionRow, StoreResult, UserRow, parse_stored};
 use uuid::Uuid;
 
-use crate::convert::{all_rows, col, first_row, from_micros, hash32, opt_from_micros, parse_json_list, to_u32};
+use crate::convert::{
+    all_rows, col, first_row, from_micros, hash32, opt_from_micros, parse_json_list, parse_json_map, to_u32,
+};
 
 const USER_COLUMNS: &str = "id, email, display_name, password_hash, status, kek_version, wrapped_dek, totp_secret, \
                             totp_enabled, totp_last_step, locale, created_at, updated_at";
@@ -42,21 +44,27 @@ fn role_from_row(r: &Row<'_>) -> StoreResult<RoleRow> {
         description: col(r, 2)?,
         builtin: col(r, 3)?,
         permissions: parse_json_list("roles.permissions", &col::<String>(r, 4)?)?,
+        data_scope: col(r, 5)?,
+        field_rules: parse_json_map("roles.field_rules", &col::<String>(r, 6)?)?,
     })
 }
+
+const ROLE_COLUMNS: &str = "r.id, r.name, r.description, r.builtin, r.permissions, r.data_scope, r.field_rules";
 
 pub(crate) fn user_roles(conn: &Connection, user_id: Uuid) -> StoreResult<Vec<RoleRow>> {
     all_rows(
         conn,
-        "SELECT r.id, r.name, r.description, r.builtin, r.permissions FROM roles r
-         JOIN user_roles ur ON ur.role_id = r.id WHERE ur.user_id = ?1 ORDER BY r.name",
+        &format!(
+            "SELECT {ROLE_COLUMNS} FROM roles r JOIN user_roles ur ON ur.role_id = r.id WHERE ur.user_id = ?1
+             ORDER BY r.name"
+        ),
         [user_id],
         role_from_row,
     )
 }
 
 pub(crate) fn roles_list(conn: &Connection) -> StoreResult<Vec<RoleRow>> {
-    all_rows(conn, "SELECT id, name, description, builtin, permissions FROM roles ORDER BY name", [], role_from_row)
+    all_rows(conn, &format!("SELECT {ROLE_COLUMNS} FROM roles r ORDER BY r.name"), [], role_from_row)
 }
 
 const SESSION_COLUMNS: &str =

@@ -13,6 +13,7 @@ mod connections;
 mod convert;
 mod customers;
 mod identity;
+mod org;
 mod query_text;
 mod write;
 
@@ -23,8 +24,9 @@ use async_trait::async_trait;
 use rusqlite::params;
 use rusqlite_migration::{M, Migrations};
 use tutela_store::{
-    ApiTokenRow, AuditCheckpoint, AuditFilter, AuditRecord, CustomerQuery, CustomerRow, ErasureRecord, FieldDef,
-    RoleRow, SessionRow, Store, StoreResult, StoredKey, UserRow, WrappedKeyRef, WriteTx,
+    ApiTokenRow, AuditCheckpoint, AuditFilter, AuditRecord, CustomerQuery, CustomerRow, DepartmentRow, ErasureRecord,
+    FieldDef, MembershipRow, RecordShareRow, RoleRow, RowScope, SessionRow, SharingRuleRow, Store, StoreResult,
+    StoredKey, TeamRow, UserRow, WrappedKeyRef, WriteTx,
 };
 use uuid::Uuid;
 
@@ -37,6 +39,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0001_foundation.sql")),
         M::up(include_str!("../migrations/0002_session_ids.sql")),
         M::up(include_str!("../migrations/0003_audit_customer_index.sql")),
+        M::up(include_str!("../migrations/0004_access.sql")),
     ])
 }
 
@@ -140,8 +143,9 @@ impl Store for SqliteStore {
         self.connections.scan(move |c| customers::query(c, &query)).await
     }
 
-    async fn customers_count(&self) -> StoreResult<u64> {
-        self.connections.scan(|c| count(c, "SELECT COUNT(*) FROM customers")).await
+    async fn customers_count(&self, scope: &RowScope) -> StoreResult<u64> {
+        let scope = scope.clone();
+        self.connections.scan(move |c| customers::count(c, &scope)).await
     }
 
     async fn blind_lookup(&self, field_id: &str, hash: u32) -> StoreResult<Vec<Uuid>> {
@@ -276,5 +280,33 @@ impl Store for SqliteStore {
 
     async fn api_tokens_for_user(&self, user_id: Uuid) -> StoreResult<Vec<ApiTokenRow>> {
         self.connections.read(|c| identity::api_token_where(c, "user_id = ?1", &user_id))
+    }
+
+    async fn departments_list(&self) -> StoreResult<Vec<DepartmentRow>> {
+        self.connections.read(org::departments)
+    }
+
+    async fn teams_list(&self) -> StoreResult<Vec<TeamRow>> {
+        self.connections.read(org::teams)
+    }
+
+    async fn memberships_list(&self) -> StoreResult<Vec<MembershipRow>> {
+        self.connections.read(org::memberships)
+    }
+
+    async fn role_assignments(&self) -> StoreResult<Vec<(Uuid, Uuid)>> {
+        self.connections.read(org::role_assignments)
+    }
+
+    async fn sharing_rules_list(&self) -> StoreResult<Vec<SharingRuleRow>> {
+        self.connections.read(org::sharing_rules)
+    }
+
+    async fn record_shares_for_user(&self, user_id: Uuid) -> StoreResult<Vec<RecordShareRow>> {
+        self.connections.read(|c| org::shares_where(c, "user_id", user_id))
+    }
+
+    async fn record_shares_for_customer(&self, customer_id: Uuid) -> StoreResult<Vec<RecordShareRow>> {
+        self.connections.read(|c| org::shares_where(c, "customer_id", customer_id))
     }
 }

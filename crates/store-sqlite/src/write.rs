@@ -13,7 +13,7 @@ use tutela_store::{
 use uuid::Uuid;
 
 use crate::connections::{BUSY_TIMEOUT, Connections, WriterGuard, on_blocking_thread};
-use crate::convert::{backend_err, json_list, to_micros, write_err};
+use crate::convert::{backend_err, json_list, json_map, to_micros, write_err};
 
 pub(crate) struct SqliteWriteTx {
     /// `None` once committed; a transaction dropped while `Some` is rolled back.
@@ -95,11 +95,11 @@ fn is_busy(e: &rusqlite::Error) -> bool {
 }
 
 /// Runs one cached statement and returns how many rows it changed.
-fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> StoreResult<usize> {
+pub(crate) fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> StoreResult<usize> {
     conn.prepare_cached(sql).map_err(backend_err)?.execute(params).map_err(write_err)
 }
 
-fn exactly_one(changed: usize, otherwise: impl FnOnce() -> StoreError) -> StoreResult<()> {
+pub(crate) fn exactly_one(changed: usize, otherwise: impl FnOnce() -> StoreError) -> StoreResult<()> {
     if changed == 0 { Err(otherwise()) } else { Ok(()) }
 }
 
@@ -120,8 +120,8 @@ fn put_customer(
     if insert {
         exec(
             conn,
-            "INSERT INTO customers (id, version, kek_version, wrapped_dek, plain, sealed, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO customers (id, version, kek_version, wrapped_dek, plain, sealed, created_at, updated_at,
+             owner_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 row.id,
                 row.version,
@@ -130,15 +130,25 @@ fn put_customer(
                 plain,
                 sealed,
                 to_micros(row.created_at),
-                to_micros(row.updated_at)
+                to_micros(row.updated_at),
+                row.owner_id
             ],
         )?;
     } else {
         let changed = exec(
             conn,
             "UPDATE customers SET version = ?2, kek_version = ?3, wrapped_dek = ?4, plain = ?5, sealed = ?6,
-             updated_at = ?7 WHERE id = ?1 AND version = ?2 - 1",
-            params![row.id, row.version, row.kek_version, row.wrapped_dek, plain, sealed, to_micros(row.updated_at)],
+             updated_at = ?7, owner_id = ?8 WHERE id = ?1 AND version = ?2 - 1",
+            params![
+                row.id,
+                row.version,
+                row.kek_version,
+                row.wrapped_dek,
+                plain,
+                sealed,
+                to_micros(row.updated_at),
+                row.owner_id
+            ],
         )?;
         exactly_one(changed, || StoreError::Conflict(format!("customer {} was changed or removed meanwhile", row.id)))?;
         exec(conn, "DELETE FROM customer_blind WHERE customer_id = ?1", [row.id])?;
@@ -312,9 +322,19 @@ fn apply(conn: &Connection, mutation: &Mutation, pending_blind: &mut Vec<Pending
         Mutation::PutRole(r) => {
             exec(
                 conn,
-                "INSERT INTO roles (id, name, description, builtin, permissions) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (id) DO UPDATE SET name = ?2, description = ?3, builtin = ?4, permissions = ?5",
-                params![r.id, r.name, r.description, r.builtin, json_list(&r.permissions)],
+                "INSERT INTO roles (id, name, description, builtin, permissions, data_scope, field_rules)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (id) DO UPDATE SET name = ?2, description = ?3, builtin = ?4, permissions = ?5,
+                 data_scope = ?6, field_rules = ?7",
+                params![
+                    r.id,
+                    r.name,
+                    r.description,
+                    r.builtin,
+                    json_list(&r.permissions),
+                    r.data_scope,
+                    json_map(&r.field_rules)
+                ],
             )?;
         }
         Mutation::DeleteRole { id } => {
@@ -362,6 +382,7 @@ fn apply(conn: &Connection, mutation: &Mutation, pending_blind: &mut Vec<Pending
                 params![user_id, to_micros(*at)],
             )?;
         }
+        Mutation::Org(change) => crate::org::apply(conn, change)?,
     }
     Ok(())
 }

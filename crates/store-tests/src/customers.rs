@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use tutela_store::{BlindEntry, ErasureRecord, KeyRewrap, Mutation, Store, WrappedKeyRef};
+use tutela_store::{BlindEntry, ErasureRecord, KeyRewrap, Mutation, RowScope, Store, WrappedKeyRef};
 use uuid::Uuid;
 
 use crate::support::{
@@ -15,7 +15,7 @@ fn blind(field_id: &str, hash: u32) -> BlindEntry {
 }
 
 pub async fn crud(store: &dyn Store) {
-    let count_before = store.customers_count().await.unwrap();
+    let count_before = store.customers_count(&RowScope::All).await.unwrap();
     let mut row = customer(&[("name", "Ada Lovelace"), ("city", "台北"), ("quote", "it's \"quoted\" \\ here")], 1);
     row.sealed.insert("email".into(), Vec::new());
     let empty = customer(&[], 1);
@@ -31,7 +31,7 @@ pub async fn crud(store: &dyn Store) {
     assert_eq!(store.customer_get(row.id).await.unwrap(), Some(row.clone()), "round trip");
     assert_eq!(store.customer_get(empty.id).await.unwrap(), Some(empty.clone()), "round trip without fields");
     assert_eq!(store.customer_get(Uuid::new_v4()).await.unwrap(), None, "missing customer");
-    assert_eq!(store.customers_count().await.unwrap(), count_before + 2);
+    assert_eq!(store.customers_count(&RowScope::All).await.unwrap(), count_before + 2);
 
     let dup = customer(&[("name", "Impostor")], 1);
     let dup = tutela_store::CustomerRow { id: row.id, ..dup };
@@ -68,7 +68,7 @@ pub async fn crud(store: &dyn Store) {
         write(store, &[Mutation::UpdateCustomer { row: ghost, blind: Vec::new() }]).await,
         "update of a missing record",
     );
-    assert_eq!(store.customers_count().await.unwrap(), count_before + 2);
+    assert_eq!(store.customers_count(&RowScope::All).await.unwrap(), count_before + 2);
 }
 
 pub async fn blind_index(store: &dyn Store) {
@@ -131,7 +131,7 @@ pub async fn erase(store: &dyn Store) {
     )
     .await;
     let last_seq = store.erasures_since(0).await.unwrap().last().map_or(0, |e| e.seq);
-    let count = store.customers_count().await.unwrap();
+    let count = store.customers_count(&RowScope::All).await.unwrap();
     let actor = new_user(store, "eraser").await.id;
 
     let ea = ErasureRecord {
@@ -149,7 +149,7 @@ pub async fn erase(store: &dyn Store) {
     assert_eq!(store.customer_get(b.id).await.unwrap(), None, "erased record");
     assert_eq!(store.customer_get(keep.id).await.unwrap(), Some(keep.clone()), "other record untouched");
     assert_eq!(store.blind_lookup(&field, hash).await.unwrap(), vec![keep.id], "blind entries of erased records gone");
-    assert_eq!(store.customers_count().await.unwrap(), count - 2);
+    assert_eq!(store.customers_count(&RowScope::All).await.unwrap(), count - 2);
 
     // The ledger keeps both, in order, with increasing sequence numbers past the previous last.
     let ledger = store.erasures_since(last_seq).await.unwrap();

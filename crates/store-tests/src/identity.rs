@@ -5,7 +5,7 @@ use tutela_store::{ApiTokenRow, Mutation, RoleRow, SessionRow, Store, UserRow, U
 use uuid::Uuid;
 
 use crate::support::{
-    assert_conflict, assert_not_found, must_write, new_user, now, rand_bytes, session, tag, user, write,
+    assert_conflict, assert_not_found, must_write, new_user, now, rand_bytes, role, session, tag, user, write,
 };
 
 pub async fn users(store: &dyn Store) {
@@ -83,16 +83,6 @@ pub async fn totp_steps(store: &dyn Store) {
     );
     let other = step(store.user_get(u.id).await.unwrap());
     assert_eq!(other, Some(59_652_324), "unchanged by rejected steps");
-}
-
-fn role(name: &str, permissions: &[&str]) -> RoleRow {
-    RoleRow {
-        id: Uuid::new_v4(),
-        name: name.to_owned(),
-        description: format!("{name} 角色"),
-        builtin: false,
-        permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
-    }
 }
 
 pub async fn roles(store: &dyn Store) {

@@ -3,7 +3,7 @@
 //! Each check inserts its own records, all carrying a `run` field unique to the check, and
 //! filters on it, so other rows in the store never show up.
 
-use tutela_store::{CustomerQuery, CustomerRow, FilterOp, Mutation, PlainFilter, SortKey, Store};
+use tutela_store::{CustomerQuery, CustomerRow, FilterOp, Mutation, PlainFilter, RowScope, SortKey, Store};
 use uuid::Uuid;
 
 use crate::support::{customer, must_write, tag};
@@ -55,7 +55,7 @@ fn filter(field_id: &str, op: FilterOp, value: &str) -> PlainFilter {
 fn in_run(run: &str, more: Vec<PlainFilter>) -> CustomerQuery {
     let mut filters = vec![filter("run", FilterOp::Equals, run)];
     filters.extend(more);
-    CustomerQuery { filters, limit: 1000, ..CustomerQuery::default() }
+    CustomerQuery { filters, limit: 1000, ..CustomerQuery::within(RowScope::All, 0) }
 }
 
 fn name_of(row: &CustomerRow) -> Option<&str> {
@@ -129,7 +129,7 @@ pub async fn ids(store: &dyn Store) {
     // An empty candidate list matches nothing (not everything).
     query.ids = Some(Vec::new());
     assert!(store.customers_query(&query).await.unwrap().is_empty(), "empty ids");
-    let unfiltered = CustomerQuery { ids: Some(Vec::new()), limit: 10, ..CustomerQuery::default() };
+    let unfiltered = CustomerQuery { ids: Some(Vec::new()), limit: 10, ..CustomerQuery::within(RowScope::All, 0) };
     assert!(store.customers_query(&unfiltered).await.unwrap().is_empty(), "empty ids without filters");
 
     // Many candidates (a common blind hash) in one query, with the other filters.

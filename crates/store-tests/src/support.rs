@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use time::OffsetDateTime;
-use tutela_store::{CustomerRow, Mutation, SessionRow, Store, StoreError, StoreResult, UserRow, UserStatus};
+use tutela_store::{CustomerRow, Mutation, RoleRow, SessionRow, Store, StoreError, StoreResult, UserRow, UserStatus};
 use uuid::Uuid;
 
 /// A value unique to this run, for names, emails and field ids.
@@ -72,6 +72,19 @@ pub fn assert_not_found<T: std::fmt::Debug>(result: StoreResult<T>, what: &str) 
     }
 }
 
+/// A custom role with the given permissions, a department scope and one field rule.
+pub fn role(name: &str, permissions: &[&str]) -> RoleRow {
+    RoleRow {
+        id: Uuid::new_v4(),
+        name: name.to_owned(),
+        description: format!("{name} 角色"),
+        builtin: false,
+        permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+        data_scope: "department".to_owned(),
+        field_rules: BTreeMap::from([("phone".to_owned(), "masked".to_owned())]),
+    }
+}
+
 /// A customer with the given plaintext fields, one sealed field and a wrapped key.
 pub fn customer(plain: &[(&str, &str)], kek_version: u32) -> CustomerRow {
     let at = now();
@@ -82,6 +95,7 @@ pub fn customer(plain: &[(&str, &str)], kek_version: u32) -> CustomerRow {
         version: 1,
         kek_version,
         wrapped_dek: rand_bytes::<60>().to_vec(),
+        owner_id: None,
         plain: plain.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
         sealed,
         created_at: at,

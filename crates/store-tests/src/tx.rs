@@ -1,11 +1,11 @@
 //! Transaction semantics: nothing lands without a commit; a transaction that met an error is
 //! dropped and leaves nothing behind.
 
-use tutela_store::{AuditRecord, CustomerRow, Mutation, RoleRow, Store};
+use tutela_store::{AuditRecord, CustomerRow, Mutation, RowScope, Store};
 use uuid::Uuid;
 
 use crate::support::{
-    assert_conflict, assert_not_found, customer, must_write, new_user, now, rand_bytes, session, tag, user, write,
+    assert_conflict, assert_not_found, customer, must_write, new_user, now, rand_bytes, role, session, tag, user, write,
 };
 
 fn audit_record(seq: i64) -> AuditRecord {
@@ -30,7 +30,7 @@ pub async fn dropped_tx_writes_nothing(store: &dyn Store) {
     let c = customer(&[("name", "Never")], 1);
     let u = user("never", 1);
     let head = store.audit_head().await.unwrap();
-    let customers = store.customers_count().await.unwrap();
+    let customers = store.customers_count(&RowScope::All).await.unwrap();
     {
         let mut tx = store.begin_write().await.unwrap();
         tx.apply(&Mutation::PutMeta { key: key.clone(), value: vec![1] }).await.unwrap();
@@ -44,7 +44,7 @@ pub async fn dropped_tx_writes_nothing(store: &dyn Store) {
     assert_eq!(store.meta_get(&key).await.unwrap(), None);
     assert_eq!(store.customer_get(c.id).await.unwrap(), None);
     assert_eq!(store.user_get(u.id).await.unwrap(), None);
-    assert_eq!(store.customers_count().await.unwrap(), customers);
+    assert_eq!(store.customers_count(&RowScope::All).await.unwrap(), customers);
     assert_eq!(store.audit_head().await.unwrap(), head);
 
     // And the store takes the next writer as usual.
@@ -59,13 +59,7 @@ pub async fn dropped_tx_writes_nothing(store: &dyn Store) {
 /// mutations land: not those before the failure, nor the failing one's first statements.
 pub async fn failed_write_writes_nothing(store: &dyn Store) {
     let u = new_user(store, "atomic").await;
-    let role = RoleRow {
-        id: Uuid::new_v4(),
-        name: format!("{}-atomic", tag()),
-        description: String::new(),
-        builtin: false,
-        permissions: Vec::new(),
-    };
+    let role = role(&format!("{}-atomic", tag()), &[]);
     let c = customer(&[("name", "Versioned")], 1);
     must_write(
         store,

@@ -2,8 +2,9 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::{
-    ApiTokenRow, AuditCheckpoint, AuditFilter, AuditRecord, CustomerQuery, CustomerRow, ErasureRecord, FieldDef,
-    Mutation, RoleRow, SessionRow, StoreResult, StoredKey, UserRow, WrappedKeyRef,
+    ApiTokenRow, AuditCheckpoint, AuditFilter, AuditRecord, CustomerQuery, CustomerRow, DepartmentRow, ErasureRecord,
+    FieldDef, MembershipRow, Mutation, RecordShareRow, RoleRow, RowScope, SessionRow, SharingRuleRow, StoreResult,
+    StoredKey, TeamRow, UserRow, WrappedKeyRef,
 };
 
 /// Persistence for Tutela. Reads are methods here; every write goes through [`WriteTx`].
@@ -25,7 +26,8 @@ pub trait Store: Send + Sync + 'static {
     async fn customer_get(&self, id: Uuid) -> StoreResult<Option<CustomerRow>>;
     /// At most `query.limit` rows in the query's order, after the cursor.
     async fn customers_query(&self, query: &CustomerQuery) -> StoreResult<Vec<CustomerRow>>;
-    async fn customers_count(&self) -> StoreResult<u64>;
+    /// How many customers the scope holds.
+    async fn customers_count(&self, scope: &RowScope) -> StoreResult<u64>;
     /// Candidate records whose blind index for the field equals `hash` (false positives possible).
     async fn blind_lookup(&self, field_id: &str, hash: u32) -> StoreResult<Vec<Uuid>>;
     /// Records whose data key is wrapped under a key-encryption key older than `version`,
@@ -65,6 +67,16 @@ pub trait Store: Send + Sync + 'static {
     async fn api_token_by_hash(&self, token_hash: &[u8; 32]) -> StoreResult<Option<ApiTokenRow>>;
     async fn api_token_by_id(&self, id: Uuid) -> StoreResult<Option<ApiTokenRow>>;
     async fn api_tokens_for_user(&self, user_id: Uuid) -> StoreResult<Vec<ApiTokenRow>>;
+
+    async fn departments_list(&self) -> StoreResult<Vec<DepartmentRow>>;
+    async fn teams_list(&self) -> StoreResult<Vec<TeamRow>>;
+    async fn memberships_list(&self) -> StoreResult<Vec<MembershipRow>>;
+    /// Every user's roles as (user id, role id) pairs.
+    async fn role_assignments(&self) -> StoreResult<Vec<(Uuid, Uuid)>>;
+    async fn sharing_rules_list(&self) -> StoreResult<Vec<SharingRuleRow>>;
+    /// Shares given to the user, expired ones included (the domain compares with its clock).
+    async fn record_shares_for_user(&self, user_id: Uuid) -> StoreResult<Vec<RecordShareRow>>;
+    async fn record_shares_for_customer(&self, customer_id: Uuid) -> StoreResult<Vec<RecordShareRow>>;
 }
 
 /// One atomic write: mutations and the audit records describing them, committed together.

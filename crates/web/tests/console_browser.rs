@@ -32,13 +32,13 @@ async fn seed(h: &Harness) {
     };
     let admin = h.tutela.init_admin(new(ADMIN, vec![])).await.unwrap();
     let permissions = builtin_roles().into_iter().find(|(name, _, _)| *name == "administrator").unwrap().2;
-    let as_admin = Principal {
-        user_id: Some(admin.id),
-        label: admin.email,
-        permissions: permissions.into_iter().collect(),
-        credential: Credential::Session,
-        source: Some("127.0.0.1".into()),
-    };
+    let as_admin = Principal::direct(
+        Some(admin.id),
+        admin.email,
+        permissions.into_iter().collect(),
+        Credential::Session,
+        Some("127.0.0.1".into()),
+    );
     h.tutela.create_user(&as_admin, new(SALES, vec!["sales".into()])).await.unwrap();
     let fields =
         values(&[("name", "张三"), ("company", "Acme 上海"), ("phone", PHONE), ("email", "zhang.san@example.com")]);

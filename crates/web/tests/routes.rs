@@ -29,13 +29,13 @@ struct Fixture {
 async fn fixture(backend: Backend) -> Fixture {
     let h = Harness::new(backend).await;
     let mut tokens = BTreeMap::new();
-    let bootstrap = Principal {
-        user_id: None,
-        label: "test".into(),
-        permissions: [tutela_core::policy::Permission::UserManage].into_iter().collect(),
-        credential: Credential::LocalCli,
-        source: None,
-    };
+    let bootstrap = Principal::direct(
+        None,
+        "test",
+        [tutela_core::policy::Permission::UserManage].into_iter().collect(),
+        Credential::LocalCli,
+        None,
+    );
     let new_user = |email: &str, roles: Vec<String>| NewUser {
         email: email.to_owned(),
         display_name: email.to_owned(),
@@ -49,13 +49,8 @@ async fn fixture(backend: Backend) -> Fixture {
     for (role, _, permissions) in builtin_roles() {
         let email = format!("{role}@example.com");
         let user = h.tutela.create_user(&bootstrap, new_user(&email, vec![role.into()])).await.unwrap();
-        let owner = Principal {
-            user_id: Some(user.id),
-            label: email,
-            permissions: permissions.iter().copied().collect(),
-            credential: Credential::Session,
-            source: None,
-        };
+        let owner =
+            Principal::direct(Some(user.id), email, permissions.iter().copied().collect(), Credential::Session, None);
         let scopes: Vec<String> = permissions.iter().map(|p| p.as_str().to_owned()).collect();
         let token = h.tutela.create_api_token(&owner, "test", &scopes, None).await.unwrap();
         tokens.insert(role, token.token.expose_secret().to_owned());

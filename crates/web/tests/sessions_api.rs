@@ -48,13 +48,13 @@ async fn session_id(h: &Harness, token: &str) -> Uuid {
 async fn token_of(h: &Harness, email: &str, role: &str, permissions: &[Permission]) -> (Uuid, String) {
     create_user(h, email, &[role]).await;
     let user = h.tutela.store().user_by_email(email).await.unwrap().unwrap();
-    let owner = Principal {
-        user_id: Some(user.id),
-        label: email.to_owned(),
-        permissions: permissions.iter().copied().collect(),
-        credential: Credential::Session,
-        source: None,
-    };
+    let owner = Principal::direct(
+        Some(user.id),
+        email.to_owned(),
+        permissions.iter().copied().collect(),
+        Credential::Session,
+        None,
+    );
     let scopes: Vec<String> = permissions.iter().map(|p| p.as_str().to_owned()).collect();
     let token = h.tutela.create_api_token(&owner, "test", &scopes, None).await.unwrap();
     (user.id, token.token.expose_secret().to_owned())

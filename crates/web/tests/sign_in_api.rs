@@ -49,13 +49,13 @@ async fn fixture(backend: Backend) -> (Harness, Router, String, uuid::Uuid) {
     let sales = h.tutela.create_user(&operator(), new("sales@example.com", "sales")).await.unwrap().id;
     let admin = h.tutela.create_user(&operator(), new("admin@example.com", "administrator")).await.unwrap();
     let (_, _, permissions) = builtin_roles().into_iter().find(|(name, _, _)| *name == "administrator").unwrap();
-    let owner = Principal {
-        user_id: Some(admin.id),
-        label: admin.email,
-        permissions: permissions.iter().copied().collect(),
-        credential: Credential::Session,
-        source: None,
-    };
+    let owner = Principal::direct(
+        Some(admin.id),
+        admin.email,
+        permissions.iter().copied().collect(),
+        Credential::Session,
+        None,
+    );
     let scopes: Vec<String> = permissions.iter().map(|p| p.as_str().to_owned()).collect();
     let token =
         h.tutela.create_api_token(&owner, "test", &scopes, None).await.unwrap().token.expose_secret().to_owned();

@@ -10,15 +10,15 @@ use tutela_core::policy::{Credential, Permission, Principal};
 /// Holds the operator permissions only (keys, audit, schema, users), never customer data:
 /// customer work goes through the API with a user's token.
 pub fn operator() -> Principal {
-    Principal {
-        user_id: None,
-        label: format!("cli:{}", whoami()),
-        permissions: [Permission::KeyManage, Permission::AuditRead, Permission::SchemaManage, Permission::UserManage]
+    Principal::direct(
+        None,
+        format!("cli:{}", whoami()),
+        [Permission::KeyManage, Permission::AuditRead, Permission::SchemaManage, Permission::UserManage]
             .into_iter()
             .collect(),
-        credential: Credential::LocalCli,
-        source: None,
-    }
+        Credential::LocalCli,
+        None,
+    )
 }
 
 fn whoami() -> String {

@@ -7,6 +7,7 @@ use tutela_crypto::token;
 use tutela_store::{ApiTokenRow, Mutation, UserStatus};
 use uuid::Uuid;
 
+use super::users::principal_with;
 use crate::audit::AuditEvent;
 use crate::policy::{Credential, Permission, Principal, parse_permissions};
 use crate::stamp_cache::{CachedToken, STAMP_KEY};
@@ -144,9 +145,10 @@ impl Tutela {
         }
         let user =
             self.store.user_get(row.user_id).await?.filter(|u| u.status == UserStatus::Active).ok_or_else(invalid)?;
-        let mut principal = self.principal_of(&user, Credential::ApiToken { token_id: row.id }, source).await?;
-        let scopes = parse_permissions(&row.scopes).unwrap_or_default();
-        principal.permissions.retain(|p| scopes.contains(p));
+        let roles = self.store.user_roles(user.id).await?;
+        let mut reach = self.reach_of(user.id, &roles).await?;
+        reach.narrow(&parse_permissions(&row.scopes).unwrap_or_default());
+        let principal = principal_with(&user, Credential::ApiToken { token_id: row.id }, source, reach);
         self.cache.keep_token(&stamp, hash, CachedToken { principal: principal.clone(), expires_at: row.expires_at });
         Ok(principal)
     }

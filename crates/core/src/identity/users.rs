@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use tutela_store::{Mutation, RoleRow, UserRow, UserStatus};
 use uuid::Uuid;
 
+use crate::access::{DataScope, FieldAccess, Reach};
 use crate::audit::AuditEvent;
 use crate::policy::{Credential, Permission, Principal, parse_permissions};
 use crate::{CoreError, CoreResult, Tutela};
@@ -63,6 +64,7 @@ impl Tutela {
         }
         self.password_policy.check(&new.password, &email, &display_name)?;
         let roles = self.resolve_roles(&new.roles).await?;
+        self.check_duties(&roles.iter().collect::<Vec<_>>()).await?;
         if self.store.user_by_email(&email).await?.is_some() {
             return Err(CoreError::Conflict(format!("a user with e-mail {email} exists")));
         }
@@ -131,6 +133,7 @@ impl Tutela {
         self.require(principal, Permission::UserManage, "user.set_roles").await?;
         let user = self.store.user_get(user_id).await?.ok_or(CoreError::NotFound("user"))?;
         let resolved = self.resolve_roles(roles).await?;
+        self.check_duties(&resolved.iter().collect::<Vec<_>>()).await?;
         let names: Vec<String> = resolved.iter().map(|r| r.name.clone()).collect();
         let event =
             AuditEvent::by(principal, "user.set_roles").detail(serde_json::json!({ "user": user_id, "roles": names }));
@@ -179,7 +182,10 @@ impl Tutela {
         Ok(self.store.roles_list().await?)
     }
 
-    /// Creates or replaces a custom role. Built-in roles cannot be changed.
+    /// Creates or replaces a custom role. Of a built-in role only the data scope and field
+    /// rules may change (so that, say, `sales` can be narrowed to its department). A role
+    /// that would join permissions separation of duties keeps apart, by itself or in a user
+    /// who holds it, is refused.
     pub async fn put_role(&self, principal: &Principal, role: RoleRow) -> CoreResult<RoleRow> {
         self.require(principal, Permission::RoleManage, "role.put").await?;
         let name = role.name.trim();
@@ -187,31 +193,63 @@ impl Tutela {
             return Err(CoreError::invalid("name", "a role name is 1 to 64 characters"));
         }
         parse_permissions(&role.permissions)?;
-        let existing = self.store.roles_list().await?;
-        if existing.iter().any(|r| r.builtin && (r.id == role.id || r.name == name)) {
-            return Err(CoreError::Conflict(format!("{name} is a built-in role and cannot be changed")));
+        role.data_scope.parse::<DataScope>()?;
+        let schema = self.schema().await?;
+        for (field, level) in &role.field_rules {
+            if schema.get(field).is_none() {
+                return Err(CoreError::invalid("field_rules", format!("unknown field {field:?}")));
+            }
+            level.parse::<FieldAccess>()?;
         }
-        let role = RoleRow { name: name.to_owned(), builtin: false, ..role };
+        let existing = self.store.roles_list().await?;
+        let builtin = existing.iter().find(|r| r.builtin && (r.id == role.id || r.name == name));
+        let role = match builtin {
+            Some(b) if b.id != role.id || b.name != name || b.permissions != role.permissions => {
+                return Err(CoreError::Conflict(format!(
+                    "{name} is a built-in role: only its data scope and field rules can be changed"
+                )));
+            }
+            Some(b) => RoleRow { description: b.description.clone(), builtin: true, ..role },
+            None => RoleRow { name: name.to_owned(), builtin: false, ..role },
+        };
+        self.check_duties_with_role(&role).await?;
         let event = AuditEvent::by(principal, "role.put").detail(serde_json::json!({
-            "role": role.id, "name": role.name, "permissions": role.permissions
+            "role": role.id, "name": role.name, "permissions": role.permissions,
+            "data_scope": role.data_scope, "field_rules": role.field_rules
         }));
         self.audit.commit(vec![Mutation::PutRole(role.clone())], vec![event]).await?;
         Ok(role)
     }
 
-    /// The principal of a signed-in user: permissions are the union of the user's roles.
+    /// The principal of a signed-in user: permissions are the union of the user's roles,
+    /// and its reach the roles' scopes and field rules in the user's place in the organisation.
     pub(crate) async fn principal_of(
         &self,
         user: &UserRow,
         credential: Credential,
         source: Option<String>,
     ) -> CoreResult<Principal> {
-        let mut permissions = BTreeSet::new();
-        for role in self.store.user_roles(user.id).await? {
-            // An unknown name in a stored role grants nothing rather than failing sign-in.
-            permissions.extend(role.permissions.iter().filter_map(|p| p.parse::<Permission>().ok()));
-        }
-        Ok(Principal { user_id: Some(user.id), label: user.email.clone(), permissions, credential, source })
+        let roles = self.store.user_roles(user.id).await?;
+        let reach = self.reach_of(user.id, &roles).await?;
+        Ok(principal_with(user, credential, source, reach))
+    }
+}
+
+/// A user's principal over `reach`, its permissions the union of the reach's grants.
+pub(crate) fn principal_with(
+    user: &UserRow,
+    credential: Credential,
+    source: Option<String>,
+    reach: Reach,
+) -> Principal {
+    let permissions: BTreeSet<Permission> = reach.grants().iter().flat_map(|g| g.permissions.iter().copied()).collect();
+    Principal {
+        user_id: Some(user.id),
+        label: user.email.clone(),
+        permissions,
+        credential,
+        source,
+        reach: std::sync::Arc::new(reach),
     }
 }
 

@@ -8,15 +8,25 @@
 use std::sync::Arc;
 
 use serde::Serialize;
-use tutela_store::{CustomerQuery, SortKey};
+use tutela_store::{CustomerQuery, FieldKind, RowScope};
 use uuid::Uuid;
 
-use super::{Schema, SealedRecord};
+use super::{FieldPlan, SealedRecord, mask};
 use crate::audit::AuditEvent;
 use crate::policy::{Permission, Principal};
 use crate::{CoreError, CoreResult, Tutela};
 
 const PAGE: u32 = 500;
+
+/// A column of the export and how its values leave.
+struct ExportedField {
+    id: String,
+    kind: FieldKind,
+    /// In plaintext: a field the caller reads in clear, or a sealed one revealed for the
+    /// stated purpose.
+    clear: bool,
+    revealed: bool,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
@@ -34,9 +44,13 @@ pub struct ExportReport {
 /// An export under way; call [`Export::next_chunk`] until it returns `None`.
 pub struct Export {
     tutela: Arc<Tutela>,
-    schema: Arc<Schema>,
     format: ExportFormat,
+    /// `id`, then the fields the caller sees.
     columns: Vec<String>,
+    /// The fields of `columns` after `id`, with how each leaves: in clear or masked.
+    fields: Vec<ExportedField>,
+    /// The rows the caller may read.
+    scope: RowScope,
     revealed: Vec<String>,
     after: Option<Uuid>,
     header_written: bool,
@@ -55,27 +69,31 @@ impl Tutela {
     ) -> CoreResult<Export> {
         self.require(principal, Permission::CustomerExport, "customer.export").await?;
         let schema = self.schema().await?;
+        let plan = FieldPlan::new(&schema, &principal.reach);
         let purpose = purpose.map(str::trim).filter(|p| !p.is_empty());
         if purpose.is_some_and(|p| p.chars().count() > 500) {
             return Err(CoreError::invalid("purpose", "state the purpose in at most 500 characters"));
         }
-        let revealed: Vec<String> = schema
-            .fields()
-            .iter()
-            .filter(|f| f.classification.is_sealed() && purpose.is_some() && principal.can_reveal(f.classification))
-            .map(|f| f.id.clone())
+        let fields: Vec<ExportedField> = plan
+            .visible()
+            .map(|(def, caps)| {
+                let revealed = def.classification.is_sealed() && purpose.is_some() && caps.reveal;
+                ExportedField { id: def.id.clone(), kind: def.kind, clear: caps.clear || revealed, revealed }
+            })
             .collect();
+        let revealed: Vec<String> = fields.iter().filter(|f| f.revealed).map(|f| f.id.clone()).collect();
         let mut event = AuditEvent::by(principal, "customer.export").fields(revealed.clone());
         if let Some(p) = purpose {
             event = event.purpose(p);
         }
         self.audit.record(event).await?;
-        let columns = std::iter::once("id".to_owned()).chain(schema.fields().iter().map(|f| f.id.clone())).collect();
+        let columns = std::iter::once("id".to_owned()).chain(fields.iter().map(|f| f.id.clone())).collect();
         Ok(Export {
             tutela: self.clone(),
-            schema,
             format,
             columns,
+            fields,
+            scope: principal.reach.readable(self.clock.now()),
             revealed,
             after: None,
             header_written: false,
@@ -97,10 +115,8 @@ impl Export {
         }
         self.header_written = true;
         let query = CustomerQuery {
-            sort: SortKey::default(),
             after: self.after.map(|id| (String::new(), id)),
-            limit: PAGE,
-            ..Default::default()
+            ..CustomerQuery::within(self.scope.clone(), PAGE)
         };
         let page = self.tutela.store.customers_query(&query).await?;
         self.after = page.last().map(|r| r.id);
@@ -126,14 +142,10 @@ impl Export {
     async fn values(&self, row: tutela_store::CustomerRow) -> CoreResult<Vec<String>> {
         let id = row.id;
         let record = SealedRecord::open(&self.tutela.keys, row).await?;
-        let masked = record.masked_view(&self.schema)?;
         let mut values = vec![id.to_string()];
-        for def in self.schema.fields() {
-            values.push(if self.revealed.contains(&def.id) {
-                record.plaintext(&def.id)?.unwrap_or_default()
-            } else {
-                masked.get(&def.id).unwrap_or_default().to_owned()
-            });
+        for field in &self.fields {
+            let value = record.plaintext(&field.id)?.unwrap_or_default();
+            values.push(if field.clear || value.is_empty() { value } else { mask(field.kind, &value) });
         }
         Ok(values)
     }

@@ -14,7 +14,7 @@ use tutela_import::{ImportReader, ImportRow, RowError};
 use tutela_store::Mutation;
 use uuid::Uuid;
 
-use super::{Schema, SealedRecord};
+use super::{FieldPlan, Schema, SealedRecord};
 use crate::audit::{AuditEvent, Outcome};
 use crate::policy::{Permission, Principal};
 use crate::{CoreError, CoreResult, Tutela};
@@ -75,6 +75,7 @@ impl Tutela {
         let reader = open().map_err(import_error)?;
         let columns: BTreeMap<String, String> =
             reader.mapped_columns().into_iter().map(|(field, headers)| (field, headers.join("+"))).collect();
+        FieldPlan::new(&schema, &principal.reach).require_writable(columns.keys())?;
         let mut bad_lines = std::collections::HashSet::new();
         let mut reader = reader;
         while let Some(row) = reader.next() {
@@ -170,7 +171,7 @@ impl Tutela {
             }
             let values = validate_row(schema, columns, &row)
                 .map_err(|e| CoreError::invalid(format!("line {}", e.line), e.message))?;
-            let record = SealedRecord::seal_new(&self.keys, schema, &values, self.clock.now())?;
+            let record = SealedRecord::seal_new(&self.keys, schema, &values, principal.user_id, self.clock.now())?;
             written.push(record.row.id);
             if batch.is_empty() {
                 lines.0 = row.line;

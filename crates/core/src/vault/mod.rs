@@ -4,6 +4,7 @@
 mod export;
 pub mod import;
 mod mask;
+mod plan;
 mod record;
 pub mod values;
 
@@ -13,9 +14,10 @@ use std::sync::Arc;
 use base64::Engine as _;
 use serde::Serialize;
 use time::OffsetDateTime;
-use tutela_store::{CustomerQuery, FieldDef, FilterOp, Mutation, PlainFilter, SortKey};
+use tutela_store::{CustomerQuery, FieldDef, FilterOp, Mutation, PlainFilter, RowScope, SortKey};
 use uuid::Uuid;
 
+use crate::access::{RowAccess, RowFacts};
 use crate::audit::{AuditEvent, Outcome};
 use crate::policy::{Permission, Principal};
 use crate::stamp_cache::STAMP_KEY;
@@ -23,6 +25,7 @@ use crate::{CoreError, CoreResult, Tutela};
 
 pub use export::{Export, ExportFormat, ExportReport};
 pub use mask::mask;
+pub use plan::FieldPlan;
 pub use record::{Schema, SealedRecord};
 
 /// A customer as a caller may see it.
@@ -30,6 +33,8 @@ pub use record::{Schema, SealedRecord};
 pub struct CustomerView {
     pub id: Uuid,
     pub version: i64,
+    /// The user the record belongs to (data scopes are reckoned from it).
+    pub owner_id: Option<Uuid>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -82,6 +87,7 @@ impl Tutela {
         Ok(schema)
     }
 
+    /// Creates a record owned by the caller. Every field given must be one the caller may write.
     pub async fn create_customer(
         &self,
         principal: &Principal,
@@ -89,10 +95,12 @@ impl Tutela {
     ) -> CoreResult<CustomerView> {
         self.require(principal, Permission::CustomerWrite, "customer.create").await?;
         let schema = self.schema().await?;
+        let plan = FieldPlan::new(&schema, &principal.reach);
+        plan.require_writable(values.keys())?;
         let values = schema.validate_new(&values)?;
         let now = self.clock.now();
-        let record = SealedRecord::seal_new(&self.keys, &schema, &values, now)?;
-        let view = record.view_from_plaintext(&schema, &values);
+        let record = SealedRecord::seal_new(&self.keys, &schema, &values, principal.user_id, now)?;
+        let view = record.view_from_plaintext(&plan, &values);
         let event = AuditEvent::by(principal, "customer.create").customer(record.row.id).fields(values.keys().cloned());
         let mutation = record.into_insert_with(&self.keys, &schema)?;
         self.audit.commit(vec![mutation], vec![event]).await?;
@@ -101,17 +109,20 @@ impl Tutela {
 
     pub async fn customer(&self, principal: &Principal, id: Uuid) -> CoreResult<CustomerView> {
         self.require(principal, Permission::CustomerRead, "customer.read").await?;
+        let row = self.readable_row(principal, id, "customer.read").await?;
         let schema = self.schema().await?;
-        let row = self.store.customer_get(id).await?.ok_or(CoreError::NotFound("customer"))?;
+        let plan = FieldPlan::new(&schema, &principal.reach);
         let record = SealedRecord::open(&self.keys, row).await?;
-        let view = record.masked_view(&schema)?;
-        let sealed: Vec<String> = record.row.sealed.keys().cloned().collect();
+        let view = record.view(&plan)?;
+        let sealed: Vec<String> =
+            view.fields.iter().filter(|f| record.row.sealed.contains_key(&f.id)).map(|f| f.id.clone()).collect();
         self.audit.record(AuditEvent::by(principal, "customer.read").customer(id).fields(sealed)).await?;
         Ok(view)
     }
 
-    /// Plaintext of the named fields. Sealed fields need the reveal permission of their
-    /// classification; a refusal is audited like a success, with the purpose given.
+    /// Plaintext of the named fields. Sealed fields need the reveal right of the field (its
+    /// level and its classification's permission); a refusal is audited like a success,
+    /// with the purpose given.
     pub async fn reveal(
         &self,
         principal: &Principal,
@@ -127,12 +138,14 @@ impl Tutela {
         if fields.is_empty() {
             return Err(CoreError::invalid("fields", "name at least one field to reveal"));
         }
+        let row = self.readable_row(principal, id, "customer.reveal").await?;
         let schema = self.schema().await?;
+        let plan = FieldPlan::new(&schema, &principal.reach);
         let mut denied = Vec::new();
         for field in fields {
-            let def =
-                schema.get(field).ok_or_else(|| CoreError::invalid("fields", format!("unknown field {field:?}")))?;
-            if def.classification.is_sealed() && !principal.can_reveal(def.classification) {
+            let (def, caps) = plan.require_visible(field, "fields")?;
+            let allowed = if def.classification.is_sealed() { caps.reveal } else { caps.clear };
+            if !allowed {
                 denied.push(field.clone());
             }
         }
@@ -142,7 +155,6 @@ impl Tutela {
             self.audit.record(event.outcome(Outcome::Denied)).await?;
             return Err(CoreError::Forbidden(format!("your roles may not reveal: {}", denied.join(", "))));
         }
-        let row = self.store.customer_get(id).await?.ok_or(CoreError::NotFound("customer"))?;
         let record = SealedRecord::open(&self.keys, row).await?;
         let mut revealed = BTreeMap::new();
         for field in fields {
@@ -163,9 +175,11 @@ impl Tutela {
         changes: BTreeMap<String, Option<String>>,
     ) -> CoreResult<CustomerView> {
         self.require(principal, Permission::CustomerWrite, "customer.update").await?;
+        let row = self.writable_row(principal, id, "customer.update").await?;
         let schema = self.schema().await?;
+        let plan = FieldPlan::new(&schema, &principal.reach);
+        plan.require_writable(changes.keys())?;
         let changes = schema.validate_changes(&changes)?;
-        let row = self.store.customer_get(id).await?.ok_or(CoreError::NotFound("customer"))?;
         if row.version != version {
             return Err(CoreError::Conflict(format!(
                 "customer {id} is at version {}, not {version}: reload it and apply your change again",
@@ -174,7 +188,7 @@ impl Tutela {
         }
         let mut record = SealedRecord::open(&self.keys, row).await?;
         record.apply_changes(&schema, &changes, self.clock.now())?;
-        let view = record.masked_view(&schema)?;
+        let view = record.view(&plan)?;
         let event = AuditEvent::by(principal, "customer.update").customer(id).fields(changes.keys().cloned());
         let mutation = record.into_update(&self.keys, &schema)?;
         self.audit.commit(vec![mutation], vec![event]).await?;
@@ -189,6 +203,7 @@ impl Tutela {
         if reason.is_empty() || reason.chars().count() > MAX_PURPOSE {
             return Err(CoreError::invalid("reason", format!("give a reason in 1 to {MAX_PURPOSE} characters")));
         }
+        self.writable_row(principal, id, "customer.erase").await?;
         let erasure = tutela_store::ErasureRecord {
             seq: 0,
             customer_id: id,
@@ -207,11 +222,12 @@ impl Tutela {
     pub async fn list_customers(&self, principal: &Principal, request: ListRequest) -> CoreResult<CustomerPage> {
         self.require(principal, Permission::CustomerRead, "customer.list").await?;
         let schema = self.schema().await?;
+        let plan = FieldPlan::new(&schema, &principal.reach);
         for filter in &request.filters {
-            schema.require_plain(&filter.field_id, "filter")?;
+            plan.require_clear(&filter.field_id, "filter")?;
         }
         if let Some(field) = &request.sort.field_id {
-            schema.require_plain(field, "sort")?;
+            plan.require_clear(field, "sort")?;
         }
         let limit = request.limit.unwrap_or(DEFAULT_PAGE);
         if !(1..=MAX_PAGE).contains(&limit) {
@@ -219,10 +235,9 @@ impl Tutela {
         }
         let query = CustomerQuery {
             filters: request.filters.clone(),
-            ids: None,
             sort: request.sort.clone(),
             after: request.cursor.as_deref().map(decode_cursor).transpose()?,
-            limit: limit + 1,
+            ..CustomerQuery::within(principal.reach.readable(self.clock.now()), limit + 1)
         };
         let mut rows = self.store.customers_query(&query).await?;
         let more = rows.len() > limit as usize;
@@ -230,7 +245,7 @@ impl Tutela {
         let next_cursor = if more { rows.last().map(|r| encode_cursor(&request.sort, r)) } else { None };
         let mut items = Vec::with_capacity(rows.len());
         for row in rows {
-            items.push(SealedRecord::open(&self.keys, row).await?.masked_view(&schema)?);
+            items.push(SealedRecord::open(&self.keys, row).await?.view(&plan)?);
         }
         let filtered: Vec<&str> = request.filters.iter().map(|f| f.field_id.as_str()).collect();
         let event = AuditEvent::by(principal, "customer.list")
@@ -249,14 +264,16 @@ impl Tutela {
     ) -> CoreResult<Vec<CustomerView>> {
         self.require(principal, Permission::CustomerRead, "customer.lookup").await?;
         let schema = self.schema().await?;
-        let def = schema.get(field).ok_or_else(|| CoreError::invalid("field", format!("unknown field {field:?}")))?;
+        let plan = FieldPlan::new(&schema, &principal.reach);
+        let (def, _) = plan.require_visible(field, "field")?;
+        let scope = principal.reach.readable(self.clock.now());
         let rows = if def.classification.is_sealed() {
-            self.blind_candidates(def, value).await?
+            self.blind_candidates(def, value, scope).await?
         } else {
             let filter =
                 PlainFilter { field_id: field.to_owned(), op: FilterOp::Equals, value: value.trim().to_owned() };
             self.store
-                .customers_query(&CustomerQuery { filters: vec![filter], limit: MAX_PAGE, ..Default::default() })
+                .customers_query(&CustomerQuery { filters: vec![filter], ..CustomerQuery::within(scope, MAX_PAGE) })
                 .await?
         };
         let wanted = values::normalise_for_index(def.kind, value);
@@ -269,7 +286,7 @@ impl Tutela {
                 (_, None) => false,
             };
             if matches {
-                items.push(record.masked_view(&schema)?);
+                items.push(record.view(&plan)?);
             }
         }
         let event = AuditEvent::by(principal, "customer.lookup")
@@ -279,7 +296,12 @@ impl Tutela {
         Ok(items)
     }
 
-    async fn blind_candidates(&self, def: &FieldDef, value: &str) -> CoreResult<Vec<tutela_store::CustomerRow>> {
+    async fn blind_candidates(
+        &self,
+        def: &FieldDef,
+        value: &str,
+        scope: RowScope,
+    ) -> CoreResult<Vec<tutela_store::CustomerRow>> {
         let Some(normalised) = values::normalise_for_index(def.kind, value) else {
             return Err(CoreError::invalid(
                 "field",
@@ -291,11 +313,60 @@ impl Tutela {
             return Ok(Vec::new());
         }
         let limit = u32::try_from(ids.len()).unwrap_or(u32::MAX);
-        Ok(self.store.customers_query(&CustomerQuery { ids: Some(ids), limit, ..Default::default() }).await?)
+        Ok(self.store.customers_query(&CustomerQuery { ids: Some(ids), ..CustomerQuery::within(scope, limit) }).await?)
     }
 
+    /// How many customers the principal can see.
+    pub async fn count_customers(&self, principal: &Principal) -> CoreResult<u64> {
+        self.require(principal, Permission::CustomerRead, "customer.count").await?;
+        Ok(self.store.customers_count(&principal.reach.readable(self.clock.now())).await?)
+    }
+
+    /// How many customers the store holds, for the operator and health checks: a number,
+    /// never a record.
     pub async fn customer_count(&self) -> CoreResult<u64> {
-        Ok(self.store.customers_count().await?)
+        Ok(self.store.customers_count(&RowScope::All).await?)
+    }
+
+    /// The record if the principal may read it. One it may not is as absent as one that does
+    /// not exist (so that no answer tells it exists); the attempt is audited.
+    pub(crate) async fn readable_row(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        action: &'static str,
+    ) -> CoreResult<tutela_store::CustomerRow> {
+        self.row_with(principal, id, action, |a| a.read).await
+    }
+
+    /// The record if the principal may change it; otherwise as [`Self::readable_row`].
+    pub(crate) async fn writable_row(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        action: &'static str,
+    ) -> CoreResult<tutela_store::CustomerRow> {
+        self.row_with(principal, id, action, |a| a.write).await
+    }
+
+    async fn row_with(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        action: &'static str,
+        allowed: impl Fn(RowAccess) -> bool,
+    ) -> CoreResult<tutela_store::CustomerRow> {
+        let row = self.store.customer_get(id).await?.ok_or(CoreError::NotFound("customer"))?;
+        let facts = RowFacts { id: row.id, owner_id: row.owner_id, plain: &row.plain };
+        if allowed(principal.reach.row(facts, self.clock.now())) {
+            return Ok(row);
+        }
+        let event = AuditEvent::by(principal, action)
+            .customer(id)
+            .outcome(Outcome::Denied)
+            .detail(serde_json::json!({ "reason": "outside the data scope" }));
+        self.audit.record(event).await?;
+        Err(CoreError::NotFound("customer"))
     }
 }
 

@@ -8,7 +8,8 @@ use tutela_store::{BlindEntry, CustomerRow, FieldDef, Mutation};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use super::{CustomerView, FieldValue, mask, values};
+use super::{CustomerView, FieldPlan, FieldValue, mask, values};
+use crate::access::FieldCaps;
 use crate::keys::Keys;
 use crate::{CoreError, CoreResult};
 
@@ -98,6 +99,7 @@ impl SealedRecord {
         keys: &Keys,
         schema: &Schema,
         values: &BTreeMap<String, String>,
+        owner_id: Option<Uuid>,
         now: OffsetDateTime,
     ) -> CoreResult<Self> {
         let id = Uuid::now_v7();
@@ -108,6 +110,7 @@ impl SealedRecord {
                 version: 1,
                 kek_version: wrapped.kek_version,
                 wrapped_dek: wrapped.bytes,
+                owner_id,
                 plain: BTreeMap::new(),
                 sealed: BTreeMap::new(),
                 created_at: now,
@@ -165,27 +168,30 @@ impl SealedRecord {
         Ok(Some(text.to_owned()))
     }
 
-    /// Every field in schema order; sealed values masked.
-    pub fn masked_view(&self, schema: &Schema) -> CoreResult<CustomerView> {
+    /// The fields the plan shows, in schema order; masked unless shown in clear. Hidden
+    /// fields are not even decrypted.
+    pub fn view(&self, plan: &FieldPlan<'_>) -> CoreResult<CustomerView> {
         let mut fields = Vec::new();
-        for def in schema.fields() {
+        for (def, caps) in plan.visible() {
             if let Some(value) = self.plaintext(&def.id)? {
-                fields.push(display(def, &value));
+                fields.push(display(def, caps, &value));
             }
         }
-        Ok(self.view(fields))
+        Ok(self.view_of(fields))
     }
 
     /// The same view from the plaintext just written, without decrypting it again.
-    pub fn view_from_plaintext(&self, schema: &Schema, values: &BTreeMap<String, String>) -> CustomerView {
-        let fields = schema.fields().iter().filter_map(|def| values.get(&def.id).map(|v| display(def, v))).collect();
-        self.view(fields)
+    pub fn view_from_plaintext(&self, plan: &FieldPlan<'_>, values: &BTreeMap<String, String>) -> CustomerView {
+        let fields =
+            plan.visible().filter_map(|(def, caps)| values.get(&def.id).map(|v| display(def, caps, v))).collect();
+        self.view_of(fields)
     }
 
-    fn view(&self, fields: Vec<FieldValue>) -> CustomerView {
+    fn view_of(&self, fields: Vec<FieldValue>) -> CustomerView {
         CustomerView {
             id: self.row.id,
             version: self.row.version,
+            owner_id: self.row.owner_id,
             created_at: self.row.created_at,
             updated_at: self.row.updated_at,
             fields,
@@ -239,11 +245,10 @@ impl SealedRecord {
     }
 }
 
-fn display(def: &FieldDef, value: &str) -> FieldValue {
-    let sealed = def.classification.is_sealed();
+fn display(def: &FieldDef, caps: FieldCaps, value: &str) -> FieldValue {
     FieldValue {
         id: def.id.clone(),
-        value: if sealed { mask(def.kind, value) } else { value.to_owned() },
-        masked: sealed,
+        value: if caps.clear { value.to_owned() } else { mask(def.kind, value) },
+        masked: !caps.clear,
     }
 }

@@ -3,6 +3,7 @@ use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::RowScope;
 use crate::sealed_codec::SealedFields;
 
 /// A customer as stored: plaintext fields (public, internal) as a JSON object, sealed
@@ -14,6 +15,9 @@ pub struct CustomerRow {
     pub version: i64,
     pub kek_version: u32,
     pub wrapped_dek: Vec<u8>,
+    /// The user the record belongs to; data scopes (own, team, department) are reckoned from
+    /// it. `None` for records from before ownership existed or whose creator was no user.
+    pub owner_id: Option<Uuid>,
     pub plain: BTreeMap<String, String>,
     pub sealed: SealedFields,
     pub created_at: OffsetDateTime,
@@ -80,12 +84,21 @@ pub struct SortKey {
 }
 
 /// A page of customers. `after` is the (sort value, id) of the last row of the previous page.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomerQuery {
+    /// The rows the caller may see at all; see [`RowScope`].
+    pub scope: RowScope,
     pub filters: Vec<PlainFilter>,
     /// Restrict to these ids (the candidates of a blind-index lookup).
     pub ids: Option<Vec<Uuid>>,
     pub sort: SortKey,
     pub after: Option<(String, Uuid)>,
     pub limit: u32,
+}
+
+impl CustomerQuery {
+    /// The first `limit` rows of `scope` in creation order, with no filter.
+    pub fn within(scope: RowScope, limit: u32) -> Self {
+        Self { scope, filters: Vec::new(), ids: None, sort: SortKey::default(), after: None, limit }
+    }
 }

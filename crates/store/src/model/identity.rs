@@ -1,3 +1,4 @@
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -76,6 +77,12 @@ pub struct RoleRow {
     pub description: String,
     pub builtin: bool,
     pub permissions: Vec<String>,
+    /// Which customers the role's customer permissions reach: `own`, `team`, `department`
+    /// (and below) or `all`.
+    pub data_scope: String,
+    /// Per-field access (`hidden`, `masked`, `read`, `reveal`, `write`) overriding the default
+    /// the role's permissions give for the field's classification.
+    pub field_rules: BTreeMap<String, String>,
 }
 
 /// A console session, found by the SHA-256 of its cookie value.

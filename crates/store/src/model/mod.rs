@@ -5,6 +5,7 @@ mod customer;
 mod identity;
 mod keys;
 mod mutation;
+mod org;
 mod schema;
 
 pub use audit::{AuditCheckpoint, AuditFilter, AuditRecord};
@@ -13,7 +14,8 @@ pub use customer::{
 };
 pub use identity::{ApiTokenRow, RoleRow, SessionRow, UserRow, UserStatus};
 pub use keys::StoredKey;
-pub use mutation::Mutation;
+pub use mutation::{Mutation, OrgChange};
+pub use org::{DepartmentRow, MembershipRow, RecordShareRow, RowScope, SharingRuleRow, TeamRow};
 pub use schema::{Classification, FieldDef, FieldKind, UnknownValue};
 
 /// Parses a stored enum value, naming the column on failure.

@@ -2,7 +2,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{
-    ApiTokenRow, BlindEntry, CustomerRow, ErasureRecord, FieldDef, KeyRewrap, RoleRow, SessionRow, StoredKey, UserRow,
+    ApiTokenRow, BlindEntry, CustomerRow, DepartmentRow, ErasureRecord, FieldDef, KeyRewrap, MembershipRow,
+    RecordShareRow, RoleRow, SessionRow, SharingRuleRow, StoredKey, TeamRow, UserRow,
 };
 
 /// Every change the domain can make, applied inside a [`crate::WriteTx`] together with the
@@ -88,5 +89,36 @@ pub enum Mutation {
     RevokeUserApiTokens {
         user_id: Uuid,
         at: OffsetDateTime,
+    },
+
+    /// A change to the organisation or to who may see which records beyond their roles.
+    Org(OrgChange),
+}
+
+/// Changes to departments, teams, memberships, sharing rules and record shares.
+#[derive(Debug, Clone)]
+pub enum OrgChange {
+    PutDepartment(DepartmentRow),
+    /// Fails with `NotFound` for an unknown id. Sub-departments, teams and members must have
+    /// been moved first (the domain checks); memberships naming it are cleared.
+    DeleteDepartment {
+        id: Uuid,
+    },
+    PutTeam(TeamRow),
+    /// Fails with `NotFound` for an unknown id; memberships naming it are cleared.
+    DeleteTeam {
+        id: Uuid,
+    },
+    /// Replaces the user's place in the organisation.
+    SetMembership(MembershipRow),
+    PutSharingRule(SharingRuleRow),
+    /// Fails with `NotFound` for an unknown id.
+    DeleteSharingRule {
+        id: Uuid,
+    },
+    InsertRecordShare(RecordShareRow),
+    /// Fails with `NotFound` for an unknown id.
+    DeleteRecordShare {
+        id: Uuid,
     },
 }

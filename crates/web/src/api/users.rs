@@ -151,6 +151,19 @@ pub struct RoleDto {
     #[serde(default)]
     builtin: bool,
     permissions: Vec<String>,
+    /// Which customers the role's customer permissions reach: `own`, `team`, `department`
+    /// (and below) or `all`. A new role reaches only its holder's own records unless told.
+    #[serde(default = "own_scope")]
+    data_scope: String,
+    /// Field id → `hidden`, `masked`, `read`, `reveal` or `write`, overriding the default
+    /// the permissions give for the field's classification.
+    #[serde(default)]
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
+    field_rules: std::collections::BTreeMap<String, String>,
+}
+
+fn own_scope() -> String {
+    "own".to_owned()
 }
 
 impl From<RoleRow> for RoleDto {
@@ -161,6 +174,8 @@ impl From<RoleRow> for RoleDto {
             description: r.description,
             builtin: r.builtin,
             permissions: r.permissions,
+            data_scope: r.data_scope,
+            field_rules: r.field_rules,
         }
     }
 }
@@ -183,7 +198,14 @@ async fn put_role(
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<RoleDto>,
 ) -> Result<Json<RoleDto>, ApiError> {
-    let role =
-        RoleRow { id, name: body.name, description: body.description, builtin: false, permissions: body.permissions };
+    let role = RoleRow {
+        id,
+        name: body.name,
+        description: body.description,
+        builtin: false,
+        permissions: body.permissions,
+        data_scope: body.data_scope,
+        field_rules: body.field_rules,
+    };
     Ok(Json(state.tutela.put_role(&p, role).await?.into()))
 }

@@ -74,7 +74,11 @@ async fn detail(
     let chrome = console.chrome(Some(Nav::Customers)).with_watermark(state.tutela.clock().now());
     let rows = fields
         .iter()
-        .map(|def| {
+        .filter_map(|def| {
+            let caps = console.principal.reach.field(def);
+            caps.visible.then_some((def, caps))
+        })
+        .map(|(def, caps)| {
             let value = view.fields.iter().find(|f| f.id == def.id);
             let masked = value.is_some_and(|v| v.masked);
             FieldRow {
@@ -84,7 +88,7 @@ async fn detail(
                 masked,
                 classification: chrome.t(classification_key(def.classification)),
                 sealed: def.classification.is_sealed(),
-                can_reveal: masked && console.principal.can_reveal(def.classification),
+                can_reveal: masked && caps.reveal,
             }
         })
         .collect();

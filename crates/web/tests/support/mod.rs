@@ -18,13 +18,7 @@ pub const PASSWORD: &str = "a long enough password";
 pub const SESSION_COOKIE: &str = "__Host-tutela";
 
 pub fn bootstrap() -> Principal {
-    Principal {
-        user_id: None,
-        label: "test".into(),
-        permissions: [Permission::UserManage].into_iter().collect(),
-        credential: Credential::LocalCli,
-        source: None,
-    }
+    Principal::direct(None, "test", [Permission::UserManage].into_iter().collect(), Credential::LocalCli, None)
 }
 
 pub async fn create_user(h: &Harness, email: &str, roles: &[&str]) {
