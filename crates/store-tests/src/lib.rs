@@ -17,6 +17,7 @@ pub mod customers;
 mod db;
 pub mod identity;
 pub mod meta;
+pub mod org;
 pub mod query;
 pub mod support;
 pub mod tx;
@@ -54,6 +55,9 @@ pub async fn run_all(store: &dyn Store) {
         audit::search,
         audit::search_by_customer_in_a_long_log,
         audit::checkpoints,
+        org::structure,
+        org::rules_and_shares,
+        org::scoped_queries,
         tx::dropped_tx_writes_nothing,
         tx::failed_write_writes_nothing,
     );

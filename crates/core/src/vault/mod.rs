@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use tutela_store::{CustomerQuery, FieldDef, FilterOp, Mutation, PlainFilter, RowScope, SortKey};
 use uuid::Uuid;
 
-use crate::access::{RowAccess, RowFacts};
+use crate::access::RowFacts;
 use crate::audit::{AuditEvent, Outcome};
 use crate::policy::{Permission, Principal};
 use crate::stamp_cache::STAMP_KEY;
@@ -336,17 +336,19 @@ impl Tutela {
         id: Uuid,
         action: &'static str,
     ) -> CoreResult<tutela_store::CustomerRow> {
-        self.row_with(principal, id, action, |a| a.read).await
+        self.row_with(principal, id, action, false).await
     }
 
-    /// The record if the principal may change it; otherwise as [`Self::readable_row`].
+    /// The record if the principal may change it. One it may read but not change is
+    /// `Forbidden` (its existence is no secret to the caller); otherwise as
+    /// [`Self::readable_row`].
     pub(crate) async fn writable_row(
         &self,
         principal: &Principal,
         id: Uuid,
         action: &'static str,
     ) -> CoreResult<tutela_store::CustomerRow> {
-        self.row_with(principal, id, action, |a| a.write).await
+        self.row_with(principal, id, action, true).await
     }
 
     async fn row_with(
@@ -354,19 +356,25 @@ impl Tutela {
         principal: &Principal,
         id: Uuid,
         action: &'static str,
-        allowed: impl Fn(RowAccess) -> bool,
+        write: bool,
     ) -> CoreResult<tutela_store::CustomerRow> {
         let row = self.store.customer_get(id).await?.ok_or(CoreError::NotFound("customer"))?;
         let facts = RowFacts { id: row.id, owner_id: row.owner_id, plain: &row.plain };
-        if allowed(principal.reach.row(facts, self.clock.now())) {
+        let access = principal.reach.row(facts, self.clock.now());
+        if access.read && (access.write || !write) {
             return Ok(row);
         }
+        let reason = if access.read { "the data scope allows reading only" } else { "outside the data scope" };
         let event = AuditEvent::by(principal, action)
             .customer(id)
             .outcome(Outcome::Denied)
-            .detail(serde_json::json!({ "reason": "outside the data scope" }));
+            .detail(serde_json::json!({ "reason": reason }));
         self.audit.record(event).await?;
-        Err(CoreError::NotFound("customer"))
+        if access.read {
+            Err(CoreError::Forbidden("your roles may read this customer but not change it".into()))
+        } else {
+            Err(CoreError::NotFound("customer"))
+        }
     }
 }
 
