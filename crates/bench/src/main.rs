@@ -37,6 +37,8 @@ enum Scenario {
     Verify,
     /// AES-256-GCM and HMAC per field, vs a copy.
     Seal,
+    /// A page of 100 customers through a department scope and field rules, vs an all-access role.
+    Scope,
     /// All of the above, in that order.
     All,
 }
@@ -147,6 +149,7 @@ async fn run_one(scenario: Scenario, opts: &Options) -> anyhow::Result<Report> {
         Scenario::Lookup => scenarios::lookup::run(opts).await,
         Scenario::Verify => scenarios::verify::run(opts).await,
         Scenario::Seal => scenarios::seal::run(opts),
+        Scenario::Scope => scenarios::scope::run(opts).await,
         Scenario::All => unreachable!("expanded before"),
     }
 }
@@ -166,7 +169,8 @@ fn main() -> ExitCode {
     let opts = Options::from(&cli);
     let mut wanted = if cli.scenarios.is_empty() { vec![Scenario::All] } else { cli.scenarios.clone() };
     if wanted.contains(&Scenario::All) {
-        wanted = vec![Scenario::Read, Scenario::Import, Scenario::Lookup, Scenario::Verify, Scenario::Seal];
+        wanted =
+            vec![Scenario::Read, Scenario::Import, Scenario::Lookup, Scenario::Verify, Scenario::Seal, Scenario::Scope];
     }
     let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build() {

@@ -124,6 +124,28 @@ impl Installation {
     }
 }
 
+/// Gives customer number i the owner `owners[i % owners.len()]`, written under the store in
+/// one transaction (Tutela sets the importer as the owner; spreading records over many owners
+/// through the API would take a million updates).
+pub async fn assign_owners(tutela_db: &Path, owners: &[Uuid]) -> anyhow::Result<()> {
+    let ids = customer_ids(tutela_db).await?;
+    let (path, owners) = (tutela_db.to_owned(), owners.to_vec());
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut conn = open_connection(&path, false)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut update = tx.prepare("UPDATE customers SET owner_id = ?1 WHERE id = ?2")?;
+            for (id, number) in ids {
+                let owner = owners[usize::try_from(number % owners.len() as u64)?];
+                update.execute(params![owner, id])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    })
+    .await?
+}
+
 /// Every customer's id with its number (from its plaintext name), read under the store.
 pub async fn customer_ids(tutela_db: &Path) -> anyhow::Result<Vec<(Uuid, u64)>> {
     let path = tutela_db.to_owned();

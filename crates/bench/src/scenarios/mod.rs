@@ -3,5 +3,6 @@
 pub mod import;
 pub mod lookup;
 pub mod read;
+pub mod scope;
 pub mod seal;
 pub mod verify;
