@@ -43,10 +43,13 @@ pub enum Permission {
     AuditRead,
     #[serde(rename = "key.manage")]
     KeyManage,
+    /// Decide others' requests for access beyond their reach (break-glass).
+    #[serde(rename = "access.approve")]
+    AccessApprove,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Self::CustomerRead,
         Self::CustomerWrite,
         Self::CustomerErase,
@@ -59,6 +62,7 @@ impl Permission {
         Self::RoleManage,
         Self::AuditRead,
         Self::KeyManage,
+        Self::AccessApprove,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +79,7 @@ impl Permission {
             Self::RoleManage => "role.manage",
             Self::AuditRead => "audit.read",
             Self::KeyManage => "key.manage",
+            Self::AccessApprove => "access.approve",
         }
     }
 

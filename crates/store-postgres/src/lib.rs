@@ -15,9 +15,9 @@ use async_trait::async_trait;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Row};
 use tutela_store::{
-    ApiTokenRow, AuditCheckpoint, AuditFilter, AuditRecord, CustomerQuery, CustomerRow, DepartmentRow, ErasureRecord,
-    FieldDef, MembershipRow, RecordShareRow, RoleRow, RowScope, SessionRow, SharingRuleRow, Store, StoreResult,
-    StoredKey, TeamRow, UserRow, WrappedKeyRef, WriteTx,
+    ApiTokenRow, AuditCheckpoint, AuditFilter, AuditRecord, BreakGlassRow, CustomerQuery, CustomerRow, DepartmentRow,
+    ErasureRecord, FieldDef, MembershipRow, RecordShareRow, RoleRow, RowScope, SessionRow, SharingRuleRow, Store,
+    StoreResult, StoredKey, TeamRow, UserRow, WrappedKeyRef, WriteTx,
 };
 use uuid::Uuid;
 
@@ -263,5 +263,17 @@ impl Store for PgStore {
 
     async fn record_shares_for_customer(&self, customer_id: Uuid) -> StoreResult<Vec<RecordShareRow>> {
         org::shares_where(&self.pool, "customer_id", customer_id).await
+    }
+
+    async fn break_glass_get(&self, id: Uuid) -> StoreResult<Option<BreakGlassRow>> {
+        org::break_glass_where(&self.pool, Some(("id", id)), 1).await.map(|mut v| v.pop())
+    }
+
+    async fn break_glass_for_user(&self, user_id: Uuid) -> StoreResult<Vec<BreakGlassRow>> {
+        org::break_glass_where(&self.pool, Some(("user_id", user_id)), u32::MAX).await
+    }
+
+    async fn break_glass_recent(&self, limit: u32) -> StoreResult<Vec<BreakGlassRow>> {
+        org::break_glass_where(&self.pool, None, limit).await
     }
 }

@@ -3,7 +3,8 @@
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
 use tutela_store::{
-    DepartmentRow, MembershipRow, OrgChange, RecordShareRow, SharingRuleRow, StoreError, StoreResult, TeamRow,
+    BreakGlassRow, DepartmentRow, MembershipRow, OrgChange, RecordShareRow, SharingRuleRow, StoreError, StoreResult,
+    TeamRow,
 };
 use uuid::Uuid;
 
@@ -87,11 +88,67 @@ pub(crate) async fn shares_where(pool: &PgPool, column: &'static str, id: Uuid) 
         .collect())
 }
 
+const BREAK_GLASS_COLUMNS: &str =
+    "id, customer_id, user_id, justification, status, minutes, requested_at, decided_by, decided_at, expires_at";
+
+/// Break-glass requests whose `column` is `id` (or all of them with `None`), newest first.
+pub(crate) async fn break_glass_where(
+    pool: &PgPool,
+    filter: Option<(&'static str, Uuid)>,
+    limit: u32,
+) -> StoreResult<Vec<BreakGlassRow>> {
+    let condition = filter.map_or("$1::uuid IS NULL".to_owned(), |(column, _)| format!("{column} = $1"));
+    let rows = sqlx::query(&format!(
+        "SELECT {BREAK_GLASS_COLUMNS} FROM break_glass WHERE {condition} ORDER BY requested_at DESC, id LIMIT $2"
+    ))
+    .bind(filter.map(|(_, id)| id))
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(backend_err)?;
+    Ok(rows
+        .iter()
+        .map(|r| BreakGlassRow {
+            id: r.get(0),
+            customer_id: r.get(1),
+            user_id: r.get(2),
+            justification: r.get(3),
+            status: r.get(4),
+            minutes: r.get(5),
+            requested_at: r.get(6),
+            decided_by: r.get(7),
+            decided_at: r.get(8),
+            expires_at: r.get(9),
+        })
+        .collect())
+}
+
 impl PgWriteTx {
     async fn delete_one(&mut self, sql: &str, id: Uuid) -> StoreResult<()> {
         if self.exec(sqlx::query(sql).bind(id)).await? == 0 {
             return Err(StoreError::NotFound);
         }
+        Ok(())
+    }
+
+    async fn put_break_glass(&mut self, b: &BreakGlassRow) -> StoreResult<()> {
+        self.exec(
+            sqlx::query(&format!(
+                "INSERT INTO break_glass ({BREAK_GLASS_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 ON CONFLICT (id) DO UPDATE SET status = $5, decided_by = $8, decided_at = $9, expires_at = $10"
+            ))
+            .bind(b.id)
+            .bind(b.customer_id)
+            .bind(b.user_id)
+            .bind(&b.justification)
+            .bind(&b.status)
+            .bind(b.minutes)
+            .bind(b.requested_at)
+            .bind(b.decided_by)
+            .bind(b.decided_at)
+            .bind(b.expires_at),
+        )
+        .await?;
         Ok(())
     }
 
@@ -186,6 +243,7 @@ impl PgWriteTx {
             OrgChange::DeleteRecordShare { id } => {
                 self.delete_one("DELETE FROM record_shares WHERE id = $1", *id).await?;
             }
+            OrgChange::PutBreakGlass(b) => self.put_break_glass(b).await?,
         }
         Ok(())
     }

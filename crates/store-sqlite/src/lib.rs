@@ -24,9 +24,9 @@ use async_trait::async_trait;
 use rusqlite::params;
 use rusqlite_migration::{M, Migrations};
 use tutela_store::{
-    ApiTokenRow, AuditCheckpoint, AuditFilter, AuditRecord, CustomerQuery, CustomerRow, DepartmentRow, ErasureRecord,
-    FieldDef, MembershipRow, RecordShareRow, RoleRow, RowScope, SessionRow, SharingRuleRow, Store, StoreResult,
-    StoredKey, TeamRow, UserRow, WrappedKeyRef, WriteTx,
+    ApiTokenRow, AuditCheckpoint, AuditFilter, AuditRecord, BreakGlassRow, CustomerQuery, CustomerRow, DepartmentRow,
+    ErasureRecord, FieldDef, MembershipRow, RecordShareRow, RoleRow, RowScope, SessionRow, SharingRuleRow, Store,
+    StoreResult, StoredKey, TeamRow, UserRow, WrappedKeyRef, WriteTx,
 };
 use uuid::Uuid;
 
@@ -40,6 +40,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0002_session_ids.sql")),
         M::up(include_str!("../migrations/0003_audit_customer_index.sql")),
         M::up(include_str!("../migrations/0004_access.sql")),
+        M::up(include_str!("../migrations/0006_break_glass.sql")),
     ])
 }
 
@@ -308,5 +309,17 @@ impl Store for SqliteStore {
 
     async fn record_shares_for_customer(&self, customer_id: Uuid) -> StoreResult<Vec<RecordShareRow>> {
         self.connections.read(|c| org::shares_where(c, "customer_id", customer_id))
+    }
+
+    async fn break_glass_get(&self, id: Uuid) -> StoreResult<Option<BreakGlassRow>> {
+        self.connections.read(|c| org::break_glass_where(c, Some(("id", id)), 1)).map(|mut v| v.pop())
+    }
+
+    async fn break_glass_for_user(&self, user_id: Uuid) -> StoreResult<Vec<BreakGlassRow>> {
+        self.connections.read(|c| org::break_glass_where(c, Some(("user_id", user_id)), u32::MAX))
+    }
+
+    async fn break_glass_recent(&self, limit: u32) -> StoreResult<Vec<BreakGlassRow>> {
+        self.connections.read(|c| org::break_glass_where(c, None, limit))
     }
 }

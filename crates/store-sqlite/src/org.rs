@@ -2,11 +2,12 @@
 
 use rusqlite::{Connection, Row, params};
 use tutela_store::{
-    DepartmentRow, MembershipRow, OrgChange, RecordShareRow, SharingRuleRow, StoreError, StoreResult, TeamRow,
+    BreakGlassRow, DepartmentRow, MembershipRow, OrgChange, RecordShareRow, SharingRuleRow, StoreError, StoreResult,
+    TeamRow,
 };
 use uuid::Uuid;
 
-use crate::convert::{all_rows, col, from_micros, to_micros};
+use crate::convert::{all_rows, col, from_micros, opt_from_micros, to_micros};
 use crate::write::{exactly_one, exec};
 
 pub(crate) fn departments(conn: &Connection) -> StoreResult<Vec<DepartmentRow>> {
@@ -90,6 +91,41 @@ pub(crate) fn shares_where(conn: &Connection, column: &'static str, id: Uuid) ->
     )
 }
 
+const BREAK_GLASS_COLUMNS: &str =
+    "id, customer_id, user_id, justification, status, minutes, requested_at, decided_by, decided_at, expires_at";
+
+fn break_glass_from_row(r: &Row<'_>) -> StoreResult<BreakGlassRow> {
+    Ok(BreakGlassRow {
+        id: col(r, 0)?,
+        customer_id: col(r, 1)?,
+        user_id: col(r, 2)?,
+        justification: col(r, 3)?,
+        status: col(r, 4)?,
+        minutes: col(r, 5)?,
+        requested_at: from_micros(col(r, 6)?)?,
+        decided_by: col(r, 7)?,
+        decided_at: opt_from_micros(col(r, 8)?)?,
+        expires_at: opt_from_micros(col(r, 9)?)?,
+    })
+}
+
+/// Break-glass requests whose `column` is `id` (or all of them with `None`), newest first.
+pub(crate) fn break_glass_where(
+    conn: &Connection,
+    filter: Option<(&'static str, Uuid)>,
+    limit: u32,
+) -> StoreResult<Vec<BreakGlassRow>> {
+    let condition = filter.map_or("?1 IS NULL".to_owned(), |(column, _)| format!("{column} = ?1"));
+    all_rows(
+        conn,
+        &format!(
+            "SELECT {BREAK_GLASS_COLUMNS} FROM break_glass WHERE {condition} ORDER BY requested_at DESC, id LIMIT ?2"
+        ),
+        params![filter.map(|(_, id)| id), i64::from(limit)],
+        break_glass_from_row,
+    )
+}
+
 fn delete_one(conn: &Connection, sql: &str, id: Uuid) -> StoreResult<()> {
     exactly_one(exec(conn, sql, [id])?, || StoreError::NotFound)
 }
@@ -166,6 +202,27 @@ pub(crate) fn apply(conn: &Connection, change: &OrgChange) -> StoreResult<()> {
             )?;
         }
         OrgChange::DeleteRecordShare { id } => delete_one(conn, "DELETE FROM record_shares WHERE id = ?1", *id)?,
+        OrgChange::PutBreakGlass(b) => {
+            exec(
+                conn,
+                &format!(
+                    "INSERT INTO break_glass ({BREAK_GLASS_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                     ON CONFLICT (id) DO UPDATE SET status = ?5, decided_by = ?8, decided_at = ?9, expires_at = ?10"
+                ),
+                params![
+                    b.id,
+                    b.customer_id,
+                    b.user_id,
+                    b.justification,
+                    b.status,
+                    b.minutes,
+                    to_micros(b.requested_at),
+                    b.decided_by,
+                    b.decided_at.map(to_micros),
+                    b.expires_at.map(to_micros)
+                ],
+            )?;
+        }
     }
     Ok(())
 }

@@ -58,6 +58,7 @@ pub async fn run_all(store: &dyn Store) {
         org::structure,
         org::rules_and_shares,
         org::scoped_queries,
+        org::break_glass,
         tx::dropped_tx_writes_nothing,
         tx::failed_write_writes_nothing,
     );

@@ -4,8 +4,8 @@ use std::collections::BTreeSet;
 
 use time::Duration;
 use tutela_store::{
-    CustomerQuery, DepartmentRow, ErasureRecord, FilterOp, MembershipRow, Mutation, OrgChange, PlainFilter,
-    RecordShareRow, RowScope, SharingRuleRow, Store, TeamRow,
+    BreakGlassRow, CustomerQuery, DepartmentRow, ErasureRecord, FilterOp, MembershipRow, Mutation, OrgChange,
+    PlainFilter, RecordShareRow, RowScope, SharingRuleRow, Store, TeamRow,
 };
 use uuid::Uuid;
 
@@ -127,6 +127,57 @@ pub async fn rules_and_shares(store: &dyn Store) {
     let erasure = ErasureRecord { seq: 0, customer_id: c.id, erased_at: now(), actor_id: None, reason: "test".into() };
     must_write(store, &[Mutation::EraseCustomer(erasure)]).await;
     assert!(store.record_shares_for_customer(c.id).await.unwrap().is_empty(), "shares gone with the record");
+}
+
+pub async fn break_glass(store: &dyn Store) {
+    let u = new_user(store, "glass").await;
+    let c = customer(&[("name", "Glass")], 1);
+    must_write(store, &[Mutation::InsertCustomer { row: c.clone(), blind: Vec::new() }]).await;
+    let pending = BreakGlassRow {
+        id: Uuid::new_v4(),
+        customer_id: c.id,
+        user_id: u.id,
+        justification: "客户来电，账户异常".into(),
+        status: "pending".into(),
+        minutes: 30,
+        requested_at: now(),
+        decided_by: None,
+        decided_at: None,
+        expires_at: None,
+    };
+    must_write(store, &[org(OrgChange::PutBreakGlass(pending.clone()))]).await;
+    assert_eq!(store.break_glass_get(pending.id).await.unwrap(), Some(pending.clone()));
+    let active = BreakGlassRow {
+        status: "active".into(),
+        decided_by: Some(u.id),
+        decided_at: Some(now()),
+        expires_at: Some(now() + Duration::minutes(30)),
+        // The request itself is kept as it was asked.
+        justification: "changed".into(),
+        ..pending.clone()
+    };
+    must_write(store, &[org(OrgChange::PutBreakGlass(active.clone()))]).await;
+    let stored = store.break_glass_get(pending.id).await.unwrap().unwrap();
+    assert_eq!(stored, BreakGlassRow { justification: pending.justification.clone(), ..active.clone() });
+    let later = BreakGlassRow { id: Uuid::new_v4(), requested_at: now() + Duration::seconds(1), ..pending.clone() };
+    must_write(store, &[org(OrgChange::PutBreakGlass(later.clone()))]).await;
+    let mine: Vec<Uuid> = store.break_glass_for_user(u.id).await.unwrap().iter().map(|b| b.id).collect();
+    assert_eq!(mine, vec![later.id, pending.id], "newest first");
+    let recent: Vec<Uuid> = store.break_glass_recent(2).await.unwrap().iter().map(|b| b.id).collect();
+    assert_eq!(recent.len(), 2);
+    assert!(store.break_glass_get(Uuid::new_v4()).await.unwrap().is_none());
+    assert_conflict(
+        write(
+            store,
+            &[org(OrgChange::PutBreakGlass(BreakGlassRow {
+                id: Uuid::new_v4(),
+                customer_id: Uuid::new_v4(),
+                ..pending
+            }))],
+        )
+        .await,
+        "a request for an unknown customer",
+    );
 }
 
 /// Owners, ids and matching values each admit rows; the scope combines them with OR and

@@ -2,9 +2,9 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::{
-    ApiTokenRow, AuditCheckpoint, AuditFilter, AuditRecord, CustomerQuery, CustomerRow, DepartmentRow, ErasureRecord,
-    FieldDef, MembershipRow, Mutation, RecordShareRow, RoleRow, RowScope, SessionRow, SharingRuleRow, StoreResult,
-    StoredKey, TeamRow, UserRow, WrappedKeyRef,
+    ApiTokenRow, AuditCheckpoint, AuditFilter, AuditRecord, BreakGlassRow, CustomerQuery, CustomerRow, DepartmentRow,
+    ErasureRecord, FieldDef, MembershipRow, Mutation, RecordShareRow, RoleRow, RowScope, SessionRow, SharingRuleRow,
+    StoreResult, StoredKey, TeamRow, UserRow, WrappedKeyRef,
 };
 
 /// Persistence for Tutela. Reads are methods here; every write goes through [`WriteTx`].
@@ -77,6 +77,11 @@ pub trait Store: Send + Sync + 'static {
     /// Shares given to the user, expired ones included (the domain compares with its clock).
     async fn record_shares_for_user(&self, user_id: Uuid) -> StoreResult<Vec<RecordShareRow>>;
     async fn record_shares_for_customer(&self, customer_id: Uuid) -> StoreResult<Vec<RecordShareRow>>;
+    async fn break_glass_get(&self, id: Uuid) -> StoreResult<Option<BreakGlassRow>>;
+    /// The user's break-glass requests, newest first.
+    async fn break_glass_for_user(&self, user_id: Uuid) -> StoreResult<Vec<BreakGlassRow>>;
+    /// The newest `limit` break-glass requests of everyone.
+    async fn break_glass_recent(&self, limit: u32) -> StoreResult<Vec<BreakGlassRow>>;
 }
 
 /// One atomic write: mutations and the audit records describing them, committed together.

@@ -47,6 +47,12 @@ pub enum RowReason {
         #[serde(with = "time::serde::rfc3339")]
         expires_at: OffsetDateTime,
     },
+    /// Break-glass access, granted on request with a justification.
+    BreakGlass {
+        request: Uuid,
+        #[serde(with = "time::serde::rfc3339")]
+        expires_at: OffsetDateTime,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -92,7 +98,11 @@ fn row_reasons(reach: &Reach, facts: RowFacts<'_>, now: OffsetDateTime) -> Vec<R
         });
     }
     for s in reach.shares.iter().filter(|s| s.customer_id == facts.id && s.expires_at > now) {
-        reasons.push(RowReason::Share { share: s.id, access: s.access, expires_at: s.expires_at });
+        reasons.push(if s.break_glass {
+            RowReason::BreakGlass { request: s.id, expires_at: s.expires_at }
+        } else {
+            RowReason::Share { share: s.id, access: s.access, expires_at: s.expires_at }
+        });
     }
     reasons
 }

@@ -7,6 +7,7 @@
 //! limited by [`Reach::readable`].
 
 mod admin;
+mod break_glass;
 mod explain;
 mod levels;
 mod org;
@@ -21,6 +22,7 @@ use tutela_store::{RoleRow, SharingRuleRow};
 use uuid::Uuid;
 
 pub use admin::{DepartmentInput, MembershipInput, SharingRuleInput, TeamInput};
+pub use break_glass::{BreakGlassPolicy, BreakGlassState, BreakGlassView};
 pub use explain::{AccessExplanation, FieldExplanation, FieldReason, RowReason};
 pub use levels::{DataScope, FieldAccess, GranteeKind, OrgDefault, ShareAccess};
 pub use org::Org;
@@ -95,7 +97,7 @@ impl Tutela {
                 })
             })
             .collect();
-        let shares = self
+        let mut shares: Vec<AppliedShare> = self
             .store
             .record_shares_for_user(user_id)
             .await?
@@ -106,9 +108,20 @@ impl Tutela {
                     customer_id: s.customer_id,
                     access: s.access.parse().ok()?,
                     expires_at: s.expires_at,
+                    break_glass: false,
                 })
             })
             .collect();
+        // Granted break-glass access reads the record; the clock decides when it ends.
+        shares.extend(self.store.break_glass_for_user(user_id).await?.into_iter().filter_map(|b| {
+            (b.status == "active").then_some(AppliedShare {
+                id: b.id,
+                customer_id: b.customer_id,
+                access: ShareAccess::Read,
+                expires_at: b.expires_at?,
+                break_glass: true,
+            })
+        }));
         Ok(Reach { grants, org_default: snapshot.org_default, rules: applied_rules, shares })
     }
 }

@@ -108,13 +108,15 @@ pub struct AppliedRule {
     pub access: ShareAccess,
 }
 
-/// A record share given to the principal.
+/// A record share given to the principal, or break-glass access granted to it.
 #[derive(Debug, Clone)]
 pub struct AppliedShare {
     pub id: Uuid,
     pub customer_id: Uuid,
     pub access: ShareAccess,
     pub expires_at: OffsetDateTime,
+    /// Granted by a break-glass request (`id` is the request's).
+    pub break_glass: bool,
 }
 
 /// What the principal may do with one record.

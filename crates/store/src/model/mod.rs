@@ -15,7 +15,7 @@ pub use customer::{
 pub use identity::{ApiTokenRow, RoleRow, SessionRow, UserRow, UserStatus};
 pub use keys::StoredKey;
 pub use mutation::{Mutation, OrgChange};
-pub use org::{DepartmentRow, MembershipRow, RecordShareRow, RowScope, SharingRuleRow, TeamRow};
+pub use org::{BreakGlassRow, DepartmentRow, MembershipRow, RecordShareRow, RowScope, SharingRuleRow, TeamRow};
 pub use schema::{Classification, FieldDef, FieldKind, UnknownValue};
 
 /// Parses a stored enum value, naming the column on failure.

@@ -2,8 +2,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{
-    ApiTokenRow, BlindEntry, CustomerRow, DepartmentRow, ErasureRecord, FieldDef, KeyRewrap, MembershipRow,
-    RecordShareRow, RoleRow, SessionRow, SharingRuleRow, StoredKey, TeamRow, UserRow,
+    ApiTokenRow, BlindEntry, BreakGlassRow, CustomerRow, DepartmentRow, ErasureRecord, FieldDef, KeyRewrap,
+    MembershipRow, RecordShareRow, RoleRow, SessionRow, SharingRuleRow, StoredKey, TeamRow, UserRow,
 };
 
 /// Every change the domain can make, applied inside a [`crate::WriteTx`] together with the
@@ -121,4 +121,6 @@ pub enum OrgChange {
     DeleteRecordShare {
         id: Uuid,
     },
+    /// Inserts or replaces a break-glass request (its decision and end change the row).
+    PutBreakGlass(BreakGlassRow),
 }

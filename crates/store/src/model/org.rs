@@ -60,6 +60,25 @@ pub struct RecordShareRow {
     pub expires_at: OffsetDateTime,
 }
 
+/// A request for time-boxed access to one record beyond the user's reach ("break glass"):
+/// `pending` until approved where policy asks for approval, then `active` until
+/// `expires_at`; or `denied`, or `ended` early.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BreakGlassRow {
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub user_id: Uuid,
+    pub justification: String,
+    pub status: String,
+    /// How long the access lasts once granted.
+    pub minutes: i64,
+    pub requested_at: OffsetDateTime,
+    pub decided_by: Option<Uuid>,
+    pub decided_at: Option<OffsetDateTime>,
+    /// Set when the access is granted; moved to the moment it ends early.
+    pub expires_at: Option<OffsetDateTime>,
+}
+
 /// Which customer rows a query may return. Deliberately without a `Default`: every query
 /// names its scope, so a forgotten one does not compile rather than showing everything.
 #[derive(Debug, Clone, PartialEq, Eq)]
