@@ -57,6 +57,16 @@ enum Command {
         #[command(subcommand)]
         command: commands::keys::KeysCommand,
     },
+    /// The organisation: departments, teams and who belongs where.
+    Org {
+        #[command(subcommand)]
+        command: commands::org::OrgCommand,
+    },
+    /// Access governance: why a user may or may not see a customer.
+    Access {
+        #[command(subcommand)]
+        command: commands::access::AccessCommand,
+    },
 }
 
 /// Exit codes: 0 ok, 1 a check found a problem, 2 bad usage or input.
@@ -100,5 +110,7 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Audit { command } => commands::audit::run(config, command, cli.json).await,
         Command::Customers { command } => commands::customers::run(config, command, cli.json).await,
         Command::Keys { command } => commands::keys::run(config, command, cli.json).await,
+        Command::Org { command } => commands::org::run(config, command, cli.json).await,
+        Command::Access { command } => commands::access::run(config, command, cli.json).await,
     }
 }

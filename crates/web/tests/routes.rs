@@ -92,6 +92,7 @@ async fn call(
 
 /// (method, path template, body, roles allowed). `{customer}`, `{user}`, `{session}` and
 /// `{field}` are filled in.
+#[allow(clippy::too_many_lines)] // one table, read top to bottom
 fn table() -> Vec<(Method, &'static str, Option<serde_json::Value>, &'static [&'static str])> {
     use serde_json::json;
     const CUSTOMER_READERS: &[&str] = &["sales", "support", "data-steward"];
@@ -99,6 +100,7 @@ fn table() -> Vec<(Method, &'static str, Option<serde_json::Value>, &'static [&'
     const ADMIN: &[&str] = &["administrator"];
     const AUDIT: &[&str] = &["administrator", "auditor"];
     const EVERYONE: &[&str] = &["administrator", "auditor", "sales", "support", "data-steward"];
+    let rule = json!({"name": "Route rule", "field_id": "region", "value": "华东", "grantee_kind": "user", "grantee_id": Uuid::nil(), "access": "read"});
     let field = json!({"id": "loyalty", "label_en": "Loyalty", "label_zh": "忠诚度", "kind": "text", "classification": "internal"});
     vec![
         (Method::GET, "/api/v1/customers", None, CUSTOMER_READERS),
@@ -129,6 +131,23 @@ fn table() -> Vec<(Method, &'static str, Option<serde_json::Value>, &'static [&'
             &["data-steward"],
         ),
         (Method::GET, "/api/v1/customers/export", None, &["data-steward"]),
+        (Method::GET, "/api/v1/customers/count", None, CUSTOMER_READERS),
+        (Method::GET, "/api/v1/customers/{customer}/shares", None, CUSTOMER_READERS),
+        (
+            Method::POST,
+            "/api/v1/customers/{customer}/shares",
+            Some(
+                json!({"user_id": Uuid::nil(), "access": "read", "expires_at": "2999-01-01T00:00:00Z", "reason": "r"}),
+            ),
+            CUSTOMER_WRITERS,
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/customers/{customer}/shares/{share}",
+            None,
+            &["administrator", "sales", "data-steward"],
+        ),
+        (Method::GET, "/api/v1/access/explain?user={user}&customer={customer}", None, ADMIN),
         (Method::DELETE, "/api/v1/customers/{customer}?reason=route%20table", None, &["data-steward"]),
         (Method::GET, "/api/v1/schema/fields", None, EVERYONE),
         (Method::PUT, "/api/v1/schema/fields/{field}", Some(field), ADMIN),
@@ -154,6 +173,28 @@ fn table() -> Vec<(Method, &'static str, Option<serde_json::Value>, &'static [&'
         (Method::DELETE, "/api/v1/users/{user}/lockout", None, ADMIN),
         (Method::GET, "/api/v1/roles", None, ADMIN),
         (Method::PUT, "/api/v1/roles/{user}", Some(json!({"name": "custom", "permissions": ["customer.read"]})), ADMIN),
+        (Method::GET, "/api/v1/org", None, AUDIT),
+        (Method::POST, "/api/v1/org/departments", Some(json!({"name": "Route department"})), ADMIN),
+        (Method::PUT, "/api/v1/org/departments/{user}", Some(json!({"name": "Renamed"})), ADMIN),
+        (Method::DELETE, "/api/v1/org/departments/{user}", None, ADMIN),
+        (Method::POST, "/api/v1/org/teams", Some(json!({"name": "Route team"})), ADMIN),
+        (Method::PUT, "/api/v1/org/teams/{user}", Some(json!({"name": "Renamed"})), ADMIN),
+        (Method::DELETE, "/api/v1/org/teams/{user}", None, ADMIN),
+        (Method::PUT, "/api/v1/users/{user}/membership", Some(json!({})), ADMIN),
+        (Method::GET, "/api/v1/sharing-rules", None, AUDIT),
+        (Method::POST, "/api/v1/sharing-rules", Some(rule.clone()), ADMIN),
+        (Method::PUT, "/api/v1/sharing-rules/{user}", Some(rule), ADMIN),
+        (Method::DELETE, "/api/v1/sharing-rules/{user}", None, ADMIN),
+        (Method::GET, "/api/v1/access/default", None, AUDIT),
+        (Method::PUT, "/api/v1/access/default", Some(json!({"default": "private"})), ADMIN),
+        (Method::GET, "/api/v1/access/separation-of-duties", None, AUDIT),
+        (
+            Method::PUT,
+            "/api/v1/access/separation-of-duties",
+            Some(json!({"rules": [{"first": "role.manage", "second": "reveal.restricted", "reason": "route table"}]})),
+            ADMIN,
+        ),
+        (Method::GET, "/api/v1/access/separation-of-duties/violations", None, AUDIT),
         (Method::GET, "/api/v1/audit/events", None, AUDIT),
         (Method::POST, "/api/v1/audit/verify", None, AUDIT),
         (Method::GET, "/api/v1/audit/export", None, AUDIT),
@@ -169,7 +210,8 @@ fn table() -> Vec<(Method, &'static str, Option<serde_json::Value>, &'static [&'
 /// Routes that need no authentication by design.
 /// Routes naming another user's object by id: a caller who may not touch it is told it does
 /// not exist, so that the id is not confirmed.
-const HIDDEN_WHEN_DENIED: &[(&str, &str)] = &[("DELETE", "/api/v1/sessions/{session}")];
+const HIDDEN_WHEN_DENIED: &[(&str, &str)] =
+    &[("DELETE", "/api/v1/sessions/{session}"), ("DELETE", "/api/v1/customers/{customer}/shares/{share}")];
 
 const PUBLIC: &[(&str, &str)] = &[
     ("post", "/api/v1/auth/login"),
@@ -212,7 +254,8 @@ async fn route_role_table(backend: Backend) {
             .replace("{customer}", &f.customer.to_string())
             .replace("{user}", &f.some_user.to_string())
             .replace("{session}", &f.some_session.to_string())
-            .replace("{field}", "loyalty");
+            .replace("{field}", "loyalty")
+            .replace("{share}", &Uuid::nil().to_string());
         let (status, _, _) = call(&f.app, method.clone(), &path, None, body.clone()).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {template} without credentials");
         let (status, _, _) = call(&f.app, method.clone(), &path, Some("tut_not-a-real-token"), body.clone()).await;

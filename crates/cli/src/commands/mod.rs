@@ -1,7 +1,9 @@
+pub mod access;
 pub mod audit;
 pub mod customers;
 pub mod init;
 pub mod keys;
+pub mod org;
 pub mod serve;
 
 use tutela_core::policy::{Credential, Permission, Principal};

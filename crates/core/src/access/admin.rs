@@ -53,9 +53,10 @@ pub struct SharingRuleInput {
 }
 
 impl Tutela {
-    /// The organisation and sharing rules, for anyone who administers users or roles.
+    /// The organisation and sharing rules, for anyone who administers users or roles, and
+    /// for auditors, who review them.
     pub async fn access_settings(&self, principal: &Principal) -> CoreResult<std::sync::Arc<AccessSnapshot>> {
-        if !principal.has(Permission::RoleManage) {
+        if !principal.has(Permission::RoleManage) && !principal.has(Permission::AuditRead) {
             self.require(principal, Permission::UserManage, "org.read").await?;
         }
         self.access_snapshot().await

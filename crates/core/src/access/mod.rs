@@ -26,8 +26,8 @@ pub use break_glass::{BreakGlassPolicy, BreakGlassState, BreakGlassView};
 pub use explain::{AccessExplanation, FieldExplanation, FieldReason, RowReason};
 pub use levels::{DataScope, FieldAccess, GranteeKind, OrgDefault, ShareAccess};
 pub use org::Org;
-pub use reach::{AppliedRule, AppliedShare, FieldCaps, Reach, RoleGrant, RowAccess, RowFacts};
-pub use shares::ShareInput;
+pub use reach::{AppliedRule, AppliedShare, FieldCaps, Reach, RoleGrant, RowAccess, RowFacts, default_level};
+pub use shares::{ShareInput, ShareView};
 pub use sod::{SodRule, SodViolation, default_sod_rules};
 
 use crate::policy::Permission;

@@ -47,17 +47,10 @@ impl RoleGrant {
         if !self.has(Permission::CustomerRead) {
             return (FieldAccess::Hidden, false);
         }
-        if let Some(level) = self.field_rules.get(&def.id) {
-            return (*level, true);
+        match self.field_rules.get(&def.id) {
+            Some(level) => (*level, true),
+            None => (default_level(&self.permissions, def.classification), false),
         }
-        let default = if self.has(Permission::CustomerWrite) {
-            FieldAccess::Write
-        } else if Permission::to_reveal(def.classification).is_some_and(|p| self.has(p)) {
-            FieldAccess::Reveal
-        } else {
-            FieldAccess::Read
-        };
-        (default, false)
     }
 
     pub fn caps(&self, def: &FieldDef) -> FieldCaps {
@@ -71,6 +64,21 @@ impl RoleGrant {
                 && Permission::to_reveal(def.classification).is_some_and(|p| self.has(p)),
             write: level >= FieldAccess::Write && self.has(Permission::CustomerWrite),
         }
+    }
+}
+
+/// The level a role's permissions give a field of this classification when no field rule
+/// says otherwise: write with `customer.write`, reveal with the classification's reveal
+/// permission, read with `customer.read`, hidden without it.
+pub fn default_level(permissions: &BTreeSet<Permission>, classification: Classification) -> FieldAccess {
+    if !permissions.contains(&Permission::CustomerRead) {
+        FieldAccess::Hidden
+    } else if permissions.contains(&Permission::CustomerWrite) {
+        FieldAccess::Write
+    } else if Permission::to_reveal(classification).is_some_and(|p| permissions.contains(&p)) {
+        FieldAccess::Reveal
+    } else {
+        FieldAccess::Read
     }
 }
 

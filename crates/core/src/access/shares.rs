@@ -1,7 +1,7 @@
 //! Sharing one record with one user for a limited time: whoever may change a record may
 //! lend it, never for longer than [`MAX_SHARE`], and never more than they hold themselves.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use tutela_store::{Mutation, OrgChange, RecordShareRow, UserStatus};
 use uuid::Uuid;
@@ -25,13 +25,64 @@ pub struct ShareInput {
     pub reason: String,
 }
 
+/// A share as its record's readers see it, with the e-mail addresses of the people in it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShareView {
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub user_id: Uuid,
+    pub user_email: String,
+    pub access: String,
+    pub reason: String,
+    pub granted_by: Option<Uuid>,
+    pub granted_by_email: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
 impl Tutela {
+    async fn email_of(&self, user: Uuid) -> CoreResult<String> {
+        Ok(self.store.user_get(user).await?.map_or_else(|| user.to_string(), |u| u.email))
+    }
+
+    async fn share_view(&self, row: RecordShareRow) -> CoreResult<ShareView> {
+        let user_email = self.email_of(row.user_id).await?;
+        let granted_by_email = match row.granted_by {
+            Some(id) => Some(self.email_of(id).await?),
+            None => None,
+        };
+        Ok(ShareView {
+            id: row.id,
+            customer_id: row.customer_id,
+            user_id: row.user_id,
+            user_email,
+            access: row.access,
+            reason: row.reason,
+            granted_by: row.granted_by,
+            granted_by_email,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+        })
+    }
+
+    /// The active user with this e-mail address, for those who may share records with them.
+    /// `None` for an unknown or disabled address alike.
+    pub async fn colleague_by_email(&self, principal: &Principal, email: &str) -> CoreResult<Option<Uuid>> {
+        self.require(principal, Permission::CustomerWrite, "user.find").await?;
+        let Ok(email) = crate::identity::normalise_email(email) else {
+            return Ok(None);
+        };
+        Ok(self.store.user_by_email(&email).await?.filter(|u| u.status == UserStatus::Active).map(|u| u.id))
+    }
+
     pub async fn share_customer(
         &self,
         principal: &Principal,
         customer_id: Uuid,
         input: ShareInput,
-    ) -> CoreResult<RecordShareRow> {
+    ) -> CoreResult<ShareView> {
         self.require(principal, Permission::CustomerWrite, "customer.share").await?;
         self.writable_row(principal, customer_id, "customer.share").await?;
         let access: ShareAccess = input.access.parse()?;
@@ -62,14 +113,18 @@ impl Tutela {
             "reason": row.reason
         }));
         self.audit.commit(vec![Mutation::Org(OrgChange::InsertRecordShare(row.clone()))], vec![event]).await?;
-        Ok(row)
+        self.share_view(row).await
     }
 
     /// The shares of a record the caller may read.
-    pub async fn customer_shares(&self, principal: &Principal, customer_id: Uuid) -> CoreResult<Vec<RecordShareRow>> {
+    pub async fn customer_shares(&self, principal: &Principal, customer_id: Uuid) -> CoreResult<Vec<ShareView>> {
         self.require(principal, Permission::CustomerRead, "customer.shares").await?;
         self.readable_row(principal, customer_id, "customer.shares").await?;
-        Ok(self.store.record_shares_for_customer(customer_id).await?)
+        let mut views = Vec::new();
+        for row in self.store.record_shares_for_customer(customer_id).await? {
+            views.push(self.share_view(row).await?);
+        }
+        Ok(views)
     }
 
     /// Ends a share: its grantor, anyone who may change the record, or a user administrator.

@@ -16,4 +16,5 @@ pub use login::{LoginStart, SessionInfo, TotpEnrolment};
 pub use password::{PasswordPolicy, PasswordRejection};
 pub use sessions::SessionView;
 pub use tokens::{ApiTokenView, NewApiToken};
+pub(crate) use users::normalise_email;
 pub use users::{NewUser, UserView};

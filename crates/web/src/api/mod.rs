@@ -1,13 +1,17 @@
 //! `/api/v1`: handlers grouped by resource; each module declares its routes with their
 //! OpenAPI descriptions, so the document is generated from the code it describes.
 
+mod access;
 mod audit;
 mod auth;
 mod customers;
 pub mod health;
 mod keys;
+mod levels;
+mod org;
 mod schema;
 mod sessions;
+mod shares;
 mod transfer;
 mod types;
 mod users;
@@ -50,10 +54,13 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::router())
         .merge(customers::router())
+        .merge(shares::router())
         .merge(transfer::router())
         .merge(schema::router())
         .merge(users::router())
         .merge(sessions::router())
         .merge(audit::router())
         .merge(keys::router())
+        .merge(org::router())
+        .merge(access::router())
 }

@@ -21,6 +21,9 @@ pub struct FieldValueDto {
 pub struct CustomerDto {
     pub id: Uuid,
     pub version: i64,
+    /// The user the record belongs to (its creator or importer): data scopes are reckoned
+    /// from it.
+    pub owner_id: Option<Uuid>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -33,6 +36,7 @@ impl From<CustomerView> for CustomerDto {
         Self {
             id: v.id,
             version: v.version,
+            owner_id: v.owner_id,
             created_at: v.created_at,
             updated_at: v.updated_at,
             fields: v

@@ -93,7 +93,9 @@ pub struct RolesRequest {
     roles: Vec<String>,
 }
 
-/// Replace a user's roles; their sessions end so the change applies at once.
+/// Replace a user's roles; their sessions end so the change applies at once. Roles whose
+/// permissions together join a pair that separation of duties keeps apart are refused
+/// with 409 naming both permissions.
 #[utoipa::path(put, path = "/api/v1/users/{id}/roles", tag = "users", params(("id" = Uuid, Path)), request_body = RolesRequest,
     responses((status = 200, body = UserDto), (status = 404, body = crate::error::Problem)))]
 async fn set_roles(
@@ -150,16 +152,29 @@ pub struct RoleDto {
     description: String,
     #[serde(default)]
     builtin: bool,
+    #[schema(schema_with = permission_names)]
     permissions: Vec<String>,
     /// Which customers the role's customer permissions reach: `own`, `team`, `department`
     /// (and below) or `all`. A new role reaches only its holder's own records unless told.
     #[serde(default = "own_scope")]
+    #[schema(schema_with = super::levels::data_scope)]
     data_scope: String,
     /// Field id → `hidden`, `masked`, `read`, `reveal` or `write`, overriding the default
     /// the permissions give for the field's classification.
     #[serde(default)]
-    #[schema(value_type = std::collections::BTreeMap<String, String>)]
+    #[schema(schema_with = super::levels::field_rules)]
     field_rules: std::collections::BTreeMap<String, String>,
+}
+
+fn permission_names() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(super::levels::permission())
+        .description(Some(
+            "What the role may do. Pairs that separation of duties keeps apart (by default \
+             `role.manage` or `user.manage` with `reveal.restricted`) are refused with 409, in the \
+             role itself or in any user who holds it with other roles.",
+        ))
+        .build()
 }
 
 fn own_scope() -> String {
@@ -180,8 +195,10 @@ impl From<RoleRow> for RoleDto {
     }
 }
 
-/// All roles with their permissions.
-#[utoipa::path(get, path = "/api/v1/roles", tag = "users", responses((status = 200, body = Vec<RoleDto>)))]
+/// All roles with their permissions, data scope and field rules (`role.manage` or
+/// `user.manage`).
+#[utoipa::path(get, path = "/api/v1/roles", tag = "users",
+    responses((status = 200, body = Vec<RoleDto>), (status = 403, body = crate::error::Problem)))]
 async fn list_roles(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
@@ -189,9 +206,15 @@ async fn list_roles(
     Ok(Json(state.tutela.roles(&p).await?.into_iter().map(Into::into).collect()))
 }
 
-/// Create or replace a custom role.
+/// Create or replace a custom role (`role.manage`). Of a built-in role only `data_scope`
+/// and `field_rules` may change (say, to narrow `sales` to its department); anything else is
+/// 409. An unknown permission, scope, field or level is 422 naming `permissions`,
+/// `data_scope` or `field_rules`; a role joining permissions that separation of duties keeps
+/// apart, by itself or in a user who holds it, is 409 naming both. Holders' reach changes
+/// from their next request. Audited as `role.put`.
 #[utoipa::path(put, path = "/api/v1/roles/{id}", tag = "users", params(("id" = Uuid, Path)), request_body = RoleDto,
-    responses((status = 200, body = RoleDto), (status = 409, body = crate::error::Problem)))]
+    responses((status = 200, body = RoleDto), (status = 409, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
 async fn put_role(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,

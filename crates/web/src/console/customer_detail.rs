@@ -14,6 +14,7 @@ use super::fields::{classification_key, label, ordered};
 use super::forms::{Errors, checked};
 use super::layout::{Chrome, Nav};
 use super::session::{Console, ConsoleForm};
+use super::shares::{ShareForm, SharingSection, section};
 use super::stamp::Stamp;
 use crate::AppState;
 
@@ -41,6 +42,14 @@ struct DetailPage {
     notice: Option<String>,
     erase_errors: Errors,
     reason: String,
+    sharing: SharingSection,
+}
+
+/// What a re-rendered page shows of a refused form: erasure (its errors and reason) or a share.
+#[derive(Default)]
+pub struct DetailExtra {
+    pub erase: Option<(Errors, String)>,
+    pub share: Option<(ShareForm, Errors)>,
 }
 
 pub fn parse_id(raw: &str, console: &Console) -> Result<Uuid, ConsoleError> {
@@ -56,22 +65,25 @@ fn notice_key(notice: Option<&str>) -> Option<&'static str> {
     match notice? {
         "created" => Some("customer-notice-created"),
         "saved" => Some("customer-notice-saved"),
+        "shared" => Some("share-notice-shared"),
+        "unshared" => Some("share-notice-ended"),
         _ => None,
     }
 }
 
-async fn detail(
+pub async fn detail(
     state: &AppState,
     console: &Console,
     id: Uuid,
     notice: Option<&str>,
-    erase_errors: Errors,
-    reason: String,
+    extra: DetailExtra,
 ) -> ConsoleResult {
     console.require(Permission::CustomerRead)?;
     let view = state.tutela.customer(&console.principal, id).await.map_err(|e| console.core_error(e))?;
     let fields = ordered(state.tutela.fields().await.map_err(|e| console.core_error(e))?);
     let chrome = console.chrome(Some(Nav::Customers)).with_watermark(state.tutela.clock().now());
+    let sharing = section(state, console, &chrome, id, extra.share).await?;
+    let (erase_errors, reason) = extra.erase.unwrap_or_else(|| (erase_fields(), String::new()));
     let rows = fields
         .iter()
         .filter_map(|def| {
@@ -105,6 +117,7 @@ async fn detail(
         can_erase: console.can(Permission::CustomerErase),
         erase_errors,
         reason,
+        sharing,
     };
     Ok(render(status, &page))
 }
@@ -116,7 +129,11 @@ pub async fn page(
     Query(q): Query<DetailQuery>,
 ) -> ConsoleResult {
     let id = parse_id(&id, &console)?;
-    detail(&state, &console, id, q.notice.as_deref(), Errors::for_fields(["reason", "confirm"]), String::new()).await
+    detail(&state, &console, id, q.notice.as_deref(), DetailExtra::default()).await
+}
+
+fn erase_fields() -> Errors {
+    Errors::for_fields(["reason", "confirm"])
 }
 
 #[derive(Deserialize)]
@@ -134,16 +151,18 @@ pub async fn erase(
 ) -> ConsoleResult {
     let id = parse_id(&id, &console)?;
     console.require(Permission::CustomerErase)?;
-    let mut errors = Errors::for_fields(["reason", "confirm"]);
+    let mut errors = erase_fields();
     if !checked(form.confirm.as_ref()) {
         errors.add(Some("confirm"), console.chrome(None).t("erase-confirm-required"));
-        return detail(&state, &console, id, None, errors, form.reason).await;
+        let extra = DetailExtra { erase: Some((errors, form.reason)), ..DetailExtra::default() };
+        return detail(&state, &console, id, None, extra).await;
     }
     match state.tutela.erase_customer(&console.principal, id, &form.reason).await {
         Ok(()) => Ok(Redirect::to("/customers?notice=erased").into_response()),
         Err(e) => {
             errors.absorb(e).map_err(|e| console.core_error(e))?;
-            detail(&state, &console, id, None, errors, form.reason).await
+            let extra = DetailExtra { erase: Some((errors, form.reason)), ..DetailExtra::default() };
+            detail(&state, &console, id, None, extra).await
         }
     }
 }

@@ -175,7 +175,7 @@ mod tests {
     /// Keys in `t("…")` calls of templates, and key-shaped literals of the handlers (not
     /// those matched on with `=>`, which are query values).
     fn used() -> BTreeSet<String> {
-        const PREFIXES: [&str; 18] = [
+        const PREFIXES: [&str; 23] = [
             "app-",
             "nav-",
             "error-",
@@ -194,6 +194,11 @@ mod tests {
             "users-",
             "import-",
             "audit-",
+            "org-",
+            "access-",
+            "roles-",
+            "share-",
+            "explain-",
         ];
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut keys = BTreeSet::new();

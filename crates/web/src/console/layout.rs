@@ -14,11 +14,14 @@ pub enum Nav {
     Import,
     Schema,
     Users,
+    Org,
     Audit,
+    Access,
 }
 
 impl Nav {
-    pub const ALL: [Nav; 5] = [Nav::Customers, Nav::Import, Nav::Schema, Nav::Users, Nav::Audit];
+    /// Menu order; the first page a user may open is their start page.
+    pub const ALL: [Nav; 7] = [Nav::Customers, Nav::Import, Nav::Schema, Nav::Users, Nav::Org, Nav::Audit, Nav::Access];
 
     pub fn href(self) -> &'static str {
         match self {
@@ -26,7 +29,9 @@ impl Nav {
             Self::Import => "/import",
             Self::Schema => "/schema",
             Self::Users => "/users",
+            Self::Org => "/org",
             Self::Audit => "/audit",
+            Self::Access => "/access",
         }
     }
 
@@ -36,7 +41,9 @@ impl Nav {
             Self::Import => "nav-import",
             Self::Schema => "nav-schema",
             Self::Users => "nav-users",
+            Self::Org => "nav-org",
             Self::Audit => "nav-audit",
+            Self::Access => "nav-access",
         }
     }
 
@@ -45,14 +52,26 @@ impl Nav {
             Self::Customers => Permission::CustomerRead,
             Self::Import => Permission::CustomerImport,
             Self::Schema => Permission::SchemaManage,
-            Self::Users => Permission::UserManage,
+            Self::Users | Self::Org => Permission::UserManage,
             Self::Audit => Permission::AuditRead,
+            Self::Access => Permission::RoleManage,
+        }
+    }
+
+    /// Whether the principal may open the page. The access policy is edited with
+    /// `role.manage` and read by user administrators and auditors too.
+    pub fn shown_to(self, principal: &Principal) -> bool {
+        match self {
+            Self::Access => [Permission::RoleManage, Permission::UserManage, Permission::AuditRead]
+                .into_iter()
+                .any(|p| principal.has(p)),
+            _ => principal.has(self.permission()),
         }
     }
 
     /// The pages this principal may open, in menu order.
     pub fn allowed(principal: &Principal) -> Vec<Nav> {
-        Self::ALL.into_iter().filter(|n| principal.has(n.permission())).collect()
+        Self::ALL.into_iter().filter(|n| n.shown_to(principal)).collect()
     }
 }
 

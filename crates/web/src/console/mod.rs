@@ -3,6 +3,10 @@
 //! holds. Handlers translate forms into calls on [`tutela_core::Tutela`] and results into
 //! pages; the domain decides and audits, the console only shows.
 
+mod access_explain;
+mod access_labels;
+mod access_policy;
+mod access_sod;
 mod account;
 mod assets;
 mod audit;
@@ -22,11 +26,16 @@ mod import_run;
 mod lang;
 mod layout;
 mod login;
+mod org;
+mod org_forms;
+mod org_view;
 mod password_rules;
+mod roles;
 mod schema;
 mod second_factor;
 mod session;
 mod setup;
+mod shares;
 mod stamp;
 mod users;
 mod watermark;
@@ -58,6 +67,9 @@ pub fn router() -> Router<AppState> {
         .route("/customers/{id}/edit", get(customer_form::edit_page).post(customer_form::update))
         .route("/customers/{id}/erase", post(customer_detail::erase))
         .route("/customers/{id}/reveal/{field}", get(customer_reveal::dialog).post(customer_reveal::reveal))
+        .route("/customers/{id}/shares", post(shares::share))
+        .route("/customers/{id}/shares/{share}/end", post(shares::end))
+        .route("/customers/{id}/access", get(access_explain::page))
         .route("/schema", get(schema::page).post(schema::save))
         .route("/schema/{id}/delete", post(schema::delete))
         .route("/users", get(users::page).post(users::create))
@@ -65,6 +77,21 @@ pub fn router() -> Router<AppState> {
         .route("/users/{id}/status", post(users::set_status))
         .route("/users/{id}/unlock", post(users::clear_lockout))
         .route("/users/{id}/sessions/end", post(users::end_sessions))
+        .route("/org", get(org::page))
+        .route("/org/departments", post(org_forms::save_department))
+        .route("/org/departments/{id}/delete", post(org_forms::delete_department))
+        .route("/org/teams", post(org_forms::save_team))
+        .route("/org/teams/{id}/delete", post(org_forms::delete_team))
+        .route("/org/members/{id}", post(org_forms::set_membership))
+        .route("/access", get(access_policy::page))
+        .route("/access/default", post(access_policy::set_default))
+        .route("/access/rules", post(access_policy::create_rule))
+        .route("/access/rules/{id}/delete", post(access_policy::delete_rule))
+        .route("/access/sod", post(access_sod::add))
+        .route("/access/sod/remove", post(access_sod::remove))
+        .route("/access/explain", get(access_policy::explain_redirect))
+        .route("/roles", get(roles::page))
+        .route("/roles/{id}", post(roles::save))
         .route("/account", get(account::page))
         .route("/account/sessions/{id}/end", post(account::end_session))
         .route("/account/sessions/end-others", post(account::end_others))
