@@ -15,7 +15,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Row};
 use tutela_store::{
     ApiTokenRow, AuditCheckpoint, AuditFilter, AuditRecord, CustomerQuery, CustomerRow, ErasureRecord, FieldDef,
-    RoleRow, SessionRow, Store, StoreResult, StoredKey, UserRow, WrappedKeyRef, WriteTx,
+    PasskeyRow, RoleRow, SessionRow, Store, StoreResult, StoredKey, UserRow, WrappedKeyRef, WriteTx,
 };
 use uuid::Uuid;
 
@@ -235,5 +235,17 @@ impl Store for PgStore {
 
     async fn api_tokens_for_user(&self, user_id: Uuid) -> StoreResult<Vec<ApiTokenRow>> {
         identity::api_token_where(&self.pool, "user_id = $1", user_id).await
+    }
+
+    async fn passkey_get(&self, id: Uuid) -> StoreResult<Option<PasskeyRow>> {
+        identity::passkey_where(&self.pool, "id = $1", id).await.map(|mut v| v.pop())
+    }
+
+    async fn passkey_by_credential(&self, credential_id: &[u8]) -> StoreResult<Option<PasskeyRow>> {
+        identity::passkey_where(&self.pool, "credential_id = $1", credential_id.to_vec()).await.map(|mut v| v.pop())
+    }
+
+    async fn passkeys_for_user(&self, user_id: Uuid) -> StoreResult<Vec<PasskeyRow>> {
+        identity::passkey_where(&self.pool, "user_id = $1", user_id).await
     }
 }

@@ -24,7 +24,7 @@ use rusqlite::params;
 use rusqlite_migration::{M, Migrations};
 use tutela_store::{
     ApiTokenRow, AuditCheckpoint, AuditFilter, AuditRecord, CustomerQuery, CustomerRow, ErasureRecord, FieldDef,
-    RoleRow, SessionRow, Store, StoreResult, StoredKey, UserRow, WrappedKeyRef, WriteTx,
+    PasskeyRow, RoleRow, SessionRow, Store, StoreResult, StoredKey, UserRow, WrappedKeyRef, WriteTx,
 };
 use uuid::Uuid;
 
@@ -37,6 +37,9 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0001_foundation.sql")),
         M::up(include_str!("../migrations/0002_session_ids.sql")),
         M::up(include_str!("../migrations/0003_audit_customer_index.sql")),
+        // 0004 is reserved for another change and goes here when it lands: versions are
+        // counted by position.
+        M::up(include_str!("../migrations/0005_passkeys.sql")),
     ])
 }
 
@@ -276,5 +279,17 @@ impl Store for SqliteStore {
 
     async fn api_tokens_for_user(&self, user_id: Uuid) -> StoreResult<Vec<ApiTokenRow>> {
         self.connections.read(|c| identity::api_token_where(c, "user_id = ?1", &user_id))
+    }
+
+    async fn passkey_get(&self, id: Uuid) -> StoreResult<Option<PasskeyRow>> {
+        self.connections.read(|c| identity::passkey_where(c, "id = ?1", &id)).map(|mut v| v.pop())
+    }
+
+    async fn passkey_by_credential(&self, credential_id: &[u8]) -> StoreResult<Option<PasskeyRow>> {
+        self.connections.read(|c| identity::passkey_where(c, "credential_id = ?1", &credential_id)).map(|mut v| v.pop())
+    }
+
+    async fn passkeys_for_user(&self, user_id: Uuid) -> StoreResult<Vec<PasskeyRow>> {
+        self.connections.read(|c| identity::passkey_where(c, "user_id = ?1", &user_id))
     }
 }

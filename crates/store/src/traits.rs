@@ -3,7 +3,7 @@ use uuid::Uuid;
 
 use crate::{
     ApiTokenRow, AuditCheckpoint, AuditFilter, AuditRecord, CustomerQuery, CustomerRow, ErasureRecord, FieldDef,
-    Mutation, RoleRow, SessionRow, StoreResult, StoredKey, UserRow, WrappedKeyRef,
+    Mutation, PasskeyRow, RoleRow, SessionRow, StoreResult, StoredKey, UserRow, WrappedKeyRef,
 };
 
 /// Persistence for Tutela. Reads are methods here; every write goes through [`WriteTx`].
@@ -65,6 +65,11 @@ pub trait Store: Send + Sync + 'static {
     async fn api_token_by_hash(&self, token_hash: &[u8; 32]) -> StoreResult<Option<ApiTokenRow>>;
     async fn api_token_by_id(&self, id: Uuid) -> StoreResult<Option<ApiTokenRow>>;
     async fn api_tokens_for_user(&self, user_id: Uuid) -> StoreResult<Vec<ApiTokenRow>>;
+
+    async fn passkey_get(&self, id: Uuid) -> StoreResult<Option<PasskeyRow>>;
+    async fn passkey_by_credential(&self, credential_id: &[u8]) -> StoreResult<Option<PasskeyRow>>;
+    /// The user's passkeys, oldest first.
+    async fn passkeys_for_user(&self, user_id: Uuid) -> StoreResult<Vec<PasskeyRow>>;
 }
 
 /// One atomic write: mutations and the audit records describing them, committed together.

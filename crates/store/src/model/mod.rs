@@ -11,7 +11,7 @@ pub use audit::{AuditCheckpoint, AuditFilter, AuditRecord};
 pub use customer::{
     BlindEntry, CustomerQuery, CustomerRow, ErasureRecord, FilterOp, KeyRewrap, PlainFilter, SortKey, WrappedKeyRef,
 };
-pub use identity::{ApiTokenRow, RoleRow, SessionRow, UserRow, UserStatus};
+pub use identity::{ApiTokenRow, PasskeyRow, RoleRow, SessionRow, UserRow, UserStatus};
 pub use keys::StoredKey;
 pub use mutation::Mutation;
 pub use schema::{Classification, FieldDef, FieldKind, UnknownValue};
