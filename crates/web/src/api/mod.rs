@@ -6,6 +6,7 @@ mod auth;
 mod customers;
 pub mod health;
 mod keys;
+mod passkeys;
 mod schema;
 mod sessions;
 mod transfer;
@@ -54,6 +55,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(schema::router())
         .merge(users::router())
         .merge(sessions::router())
+        .merge(passkeys::router())
         .merge(audit::router())
         .merge(keys::router())
 }
