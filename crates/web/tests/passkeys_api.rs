@@ -31,9 +31,8 @@ struct Answer {
 impl Answer {
     /// The session cookie this answer sets.
     fn session(&self) -> String {
-        let set = self.headers.get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok());
-        let cookie =
-            set.filter_map(|c| c.strip_prefix(&format!("{SESSION_COOKIE}="))).next().expect("a session cookie");
+        let mut set = self.headers.get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok());
+        let cookie = set.find_map(|c| c.strip_prefix(&format!("{SESSION_COOKIE}="))).expect("a session cookie");
         cookie.split(';').next().unwrap().to_owned()
     }
 }
@@ -101,6 +100,61 @@ async fn password(app: &Router, email: &str) -> String {
     a.session()
 }
 
+/// Ann's passkey after her password, then alone; each answer replayed is refused.
+async fn sign_in_both_ways(app: &Router, ann: &str, device: &mut SoftAuthenticator) {
+    // The second factor after the password.
+    let pending = password(app, "ann@example.com").await;
+    let started =
+        call(app, Method::POST, "/api/v1/auth/passkey/challenge", With { session: Some(&pending), ..With::default() })
+            .await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    let credential = device.assert(&started.body["options"]);
+    let body = json!({ "ceremony": started.body["ceremony"], "credential": credential });
+    let done = call(
+        app,
+        Method::POST,
+        "/api/v1/auth/passkey",
+        With { session: Some(&pending), body: Some(body.clone()), ..With::default() },
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let signed_in = done.session();
+    assert_ne!(signed_in, pending, "a new session id");
+    assert_eq!(done.body["csrf_token"], csrf(&signed_in));
+    let me = call(app, Method::GET, "/api/v1/auth/me", With { session: Some(&signed_in), ..With::default() }).await;
+    assert_eq!(me.body["email"], "ann@example.com");
+    // Replayed on a new pending session: the ceremony is gone.
+    let pending = password(app, "ann@example.com").await;
+    let replay = call(
+        app,
+        Method::POST,
+        "/api/v1/auth/passkey",
+        With { session: Some(&pending), body: Some(body), ..With::default() },
+    )
+    .await;
+    assert_problem(&replay, StatusCode::UNPROCESSABLE_ENTITY, Some("ceremony"));
+
+    // Passwordless.
+    let started = call(app, Method::POST, "/api/v1/auth/passwordless/challenge", With::default()).await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    assert!(started.body["options"]["publicKey"]["allowCredentials"].as_array().is_none_or(Vec::is_empty));
+    assert!(started.body["options"].get("mediation").is_none(), "a modal prompt, not autofill");
+    let credential = device.assert(&started.body["options"]);
+    let body = json!({ "ceremony": started.body["ceremony"], "credential": credential });
+    let done =
+        call(app, Method::POST, "/api/v1/auth/passwordless", With { body: Some(body.clone()), ..With::default() })
+            .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let me =
+        call(app, Method::GET, "/api/v1/auth/me", With { session: Some(&done.session()), ..With::default() }).await;
+    assert_eq!(me.body["email"], "ann@example.com");
+    let replay =
+        call(app, Method::POST, "/api/v1/auth/passwordless", With { body: Some(body), ..With::default() }).await;
+    assert_problem(&replay, StatusCode::UNPROCESSABLE_ENTITY, Some("ceremony"));
+    let listed = call(app, Method::GET, "/api/v1/passkeys", With { session: Some(ann), ..With::default() }).await;
+    assert!(listed.body[0]["last_used_at"].is_string(), "{}", listed.body);
+}
+
 async fn register_use_and_delete(backend: Backend) {
     let h = Harness::new(backend).await;
     let app = router(AppState { tutela: h.tutela.clone(), secure_cookies: true });
@@ -145,57 +199,7 @@ async fn register_use_and_delete(backend: Backend) {
             .await;
     assert_problem(&minted, StatusCode::FORBIDDEN, None);
 
-    // The second factor after the password.
-    let pending = password(&app, "ann@example.com").await;
-    let started =
-        call(&app, Method::POST, "/api/v1/auth/passkey/challenge", With { session: Some(&pending), ..With::default() })
-            .await;
-    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
-    let credential = device.assert(&started.body["options"]);
-    let body = json!({ "ceremony": started.body["ceremony"], "credential": credential });
-    let done = call(
-        &app,
-        Method::POST,
-        "/api/v1/auth/passkey",
-        With { session: Some(&pending), body: Some(body.clone()), ..With::default() },
-    )
-    .await;
-    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
-    let signed_in = done.session();
-    assert_ne!(signed_in, pending, "a new session id");
-    assert_eq!(done.body["csrf_token"], csrf(&signed_in));
-    let me = call(&app, Method::GET, "/api/v1/auth/me", With { session: Some(&signed_in), ..With::default() }).await;
-    assert_eq!(me.body["email"], "ann@example.com");
-    // Replayed on a new pending session: the ceremony is gone.
-    let pending = password(&app, "ann@example.com").await;
-    let replay = call(
-        &app,
-        Method::POST,
-        "/api/v1/auth/passkey",
-        With { session: Some(&pending), body: Some(body), ..With::default() },
-    )
-    .await;
-    assert_problem(&replay, StatusCode::UNPROCESSABLE_ENTITY, Some("ceremony"));
-
-    // Passwordless.
-    let started = call(&app, Method::POST, "/api/v1/auth/passwordless/challenge", With::default()).await;
-    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
-    assert!(started.body["options"]["publicKey"]["allowCredentials"].as_array().is_none_or(Vec::is_empty));
-    assert!(started.body["options"].get("mediation").is_none(), "a modal prompt, not autofill");
-    let credential = device.assert(&started.body["options"]);
-    let body = json!({ "ceremony": started.body["ceremony"], "credential": credential });
-    let done =
-        call(&app, Method::POST, "/api/v1/auth/passwordless", With { body: Some(body.clone()), ..With::default() })
-            .await;
-    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
-    let me =
-        call(&app, Method::GET, "/api/v1/auth/me", With { session: Some(&done.session()), ..With::default() }).await;
-    assert_eq!(me.body["email"], "ann@example.com");
-    let replay =
-        call(&app, Method::POST, "/api/v1/auth/passwordless", With { body: Some(body), ..With::default() }).await;
-    assert_problem(&replay, StatusCode::UNPROCESSABLE_ENTITY, Some("ceremony"));
-    let listed = call(&app, Method::GET, "/api/v1/passkeys", With { session: Some(&ann), ..With::default() }).await;
-    assert!(listed.body[0]["last_used_at"].is_string(), "{}", listed.body);
+    sign_in_both_ways(&app, &ann, &mut device).await;
 
     // An unknown passkey: the generic 401.
     let mut stranger = SoftAuthenticator::new(ORIGIN);

@@ -1,5 +1,5 @@
 //! Passkeys in a real browser: Debian's chromium through chromedriver, with Chromium's virtual
-//! authenticator (WebDriver's WebAuthn extension: CTAP2, built in, discoverable credentials,
+//! authenticator (`WebDriver`'s WebAuthn extension: CTAP2, built in, discoverable credentials,
 //! user verification), against the real server over TLS. A user signs in with password and
 //! TOTP, registers a passkey on the account page, signs out, signs in with password and the
 //! passkey, signs out, and signs in with the passkey alone.
@@ -134,7 +134,7 @@ async fn a_passkey_registered_in_the_browser_signs_in_after_the_password_and_alo
     let h =
         Harness::with_config(Backend::Sqlite, Config { relying_party: Some(relying_party), ..Config::default() }).await;
     seed(&h).await;
-    let server = Server::start_on(listener, AppState { tutela: h.tutela.clone(), secure_cookies: true }).await;
+    let server = Server::start_on(listener, AppState { tutela: h.tutela.clone(), secure_cookies: true });
     let chromedriver = Chromedriver::start().await;
     let driver = chromedriver.browser().await;
     // The browser is closed whatever happens; a panic is re-raised after.

@@ -46,18 +46,18 @@ fn unb64(value: &Value, what: &str) -> Vec<u8> {
     BASE64URL_NOPAD.decode(text.trim_end_matches('=').as_bytes()).unwrap_or_else(|e| panic!("{what}: {e}"))
 }
 
-/// The head of a CBOR item: major type and argument.
+/// The head of a CBOR item: major type and argument (24, 25, 26: one, two, four more bytes).
 fn cbor_head(out: &mut Vec<u8>, major: u8, n: u64) {
     let major = major << 5;
     match n {
         0..=23 => out.push(major | u8::try_from(n).expect("small")),
-        24..=0xff => out.extend([major | 24, u8::try_from(n).expect("one byte")]),
+        24..=0xff => out.extend([major | 0x18, u8::try_from(n).expect("one byte")]),
         0x100..=0xffff => {
-            out.push(major | 25);
+            out.push(major | 0x19);
             out.extend(u16::try_from(n).expect("two bytes").to_be_bytes());
         }
         _ => {
-            out.push(major | 26);
+            out.push(major | 0x1a);
             out.extend(u32::try_from(n).expect("lengths here fit four bytes").to_be_bytes());
         }
     }
@@ -81,7 +81,7 @@ fn cbor_text(out: &mut Vec<u8>, t: &str) {
     out.extend_from_slice(t.as_bytes());
 }
 
-/// The credential public key as a COSE_Key: EC2, ES256, P-256, x and y.
+/// The credential public key as a `COSE_Key`: EC2, ES256, P-256, x and y.
 fn cose_key(public: &[u8]) -> Vec<u8> {
     assert_eq!((public.len(), public[0]), (65, 4), "an uncompressed P-256 point");
     let mut out = Vec::new();

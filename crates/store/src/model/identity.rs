@@ -116,7 +116,7 @@ pub struct PasskeyRow {
     pub user_id: Uuid,
     /// The authenticator's id for the credential; unique across all users.
     pub credential_id: Vec<u8>,
-    /// What the user called it ("YubiKey 5", "work laptop").
+    /// What the user called it ("security key", "work laptop").
     pub name: String,
     /// The WebAuthn library's serialised credential (JSON): public key, counter, flags.
     pub passkey: String,

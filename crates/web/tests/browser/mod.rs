@@ -32,7 +32,7 @@ pub struct Server {
 
 impl Server {
     pub async fn start(state: AppState) -> Self {
-        Self::start_on(Self::listener().await, state).await
+        Self::start_on(Self::listener().await, state)
     }
 
     /// A loopback listener on a free port, for a test that must know the port before the
@@ -41,7 +41,8 @@ impl Server {
         tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()
     }
 
-    pub async fn start_on(listener: tokio::net::TcpListener, state: AppState) -> Self {
+    /// Serves on `listener` (spawned on the current runtime).
+    pub fn start_on(listener: tokio::net::TcpListener, state: AppState) -> Self {
         let certs = tempfile::tempdir().unwrap();
         let generated =
             rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
@@ -225,8 +226,8 @@ pub async fn wait_for_path(driver: &WebDriver, path: &str) {
     }
 }
 
-/// A WebDriver extension command: the virtual authenticator's are in WebAuthn Level 2,
-/// section 11 ("WebDriver Extension Capability"), which chromedriver implements.
+/// A `WebDriver` extension command: the virtual authenticator's are in WebAuthn Level 2,
+/// section 11 ("`WebDriver` Extension Capability"), which chromedriver implements.
 #[derive(Debug)]
 struct Extension {
     method: Method,

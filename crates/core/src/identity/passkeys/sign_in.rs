@@ -105,10 +105,10 @@ impl Tutela {
                 return Err(not_accepted());
             }
         };
-        let used = self.passkey_use(&stored, passkey, &result)?;
+        let recorded = self.passkey_use(&stored, passkey, &result)?;
         let (session, promote) = self.promote(&row);
         let event = event.detail(serde_json::json!({ "factor": "passkey", "passkey": stored.id }));
-        match self.audit.commit(vec![used, promote], vec![event]).await {
+        match self.audit.commit(vec![recorded, promote], vec![event]).await {
             Ok(()) => Ok(session),
             Err(CoreError::Conflict(_) | CoreError::NotFound(_)) => {
                 self.audit.record(refuse(Some(stored.id), "used or suspended meanwhile")).await?;
@@ -167,7 +167,7 @@ impl Tutela {
             }
         };
         self.lockouts.succeeded(&claimed, source.as_deref(), now);
-        let used = self.passkey_use(stored, passkey, &result)?;
+        let recorded = self.passkey_use(stored, passkey, &result)?;
         let (token, hash) = token::new_token("tss_");
         let session = SessionRow {
             id: Uuid::new_v4(),
@@ -183,7 +183,7 @@ impl Tutela {
         let mut event = AuditEvent::anonymous(&user.email, "auth.passkey_sign_in", source.clone())
             .detail(serde_json::json!({ "factor": "passkey", "passkey": stored.id, "user_verified": true }));
         event.actor_id = Some(user.id);
-        match self.audit.commit(vec![used, Mutation::InsertSession(session)], vec![event]).await {
+        match self.audit.commit(vec![recorded, Mutation::InsertSession(session)], vec![event]).await {
             Ok(()) => Ok(token),
             Err(CoreError::Conflict(_) | CoreError::NotFound(_)) => {
                 self.refuse_login(&claimed, source, None, Some(attempt("used or suspended meanwhile"))).await
