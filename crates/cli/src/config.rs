@@ -31,7 +31,8 @@ pub struct ServerConfig {
     pub insecure_http: bool,
     /// Prometheus metrics on their own listener; empty string disables.
     pub metrics_listen: Option<SocketAddr>,
-    /// The URL people use to reach the console, for the setup link.
+    /// The URL people use to reach the console: for the setup link, and the origin and
+    /// relying-party id (its domain) that passkeys are bound to.
     pub public_url: Option<String>,
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use secrecy::SecretString;
 use tutela_core::clock::SystemClock;
+use tutela_core::identity::RelyingParty;
 use tutela_core::{Config as CoreConfig, Tutela};
 use tutela_crypto::password::PasswordHasher;
 use tutela_crypto::provider::{KeyFileProvider, PassphraseProvider, RootKeyProvider};
@@ -98,8 +99,46 @@ pub async fn open_tutela(config: &Config, create: bool) -> anyhow::Result<Arc<Tu
         session_idle: time::Duration::minutes(i64::from(config.session.idle_minutes)),
         session_absolute: time::Duration::hours(i64::from(config.session.absolute_hours)),
         password_min_length: config.password.min_length,
+        relying_party: relying_party(config),
         ..CoreConfig::default()
     };
     let tutela = Tutela::open(store, provider, Arc::new(SystemClock), PasswordHasher::new(), core).await?;
     Ok(Arc::new(tutela))
+}
+
+/// Where passkeys are bound: `server.public_url`, or without one the console on this machine
+/// as `localhost` (WebAuthn refuses IP addresses). A public URL passkeys cannot use (an IP
+/// address, plain http elsewhere than localhost) turns them off, with a warning, rather than
+/// keeping the server from starting.
+pub fn relying_party(config: &Config) -> Option<RelyingParty> {
+    let url = config.server.public_url.clone().unwrap_or_else(|| {
+        let scheme = if config.server.insecure_http { "http" } else { "https" };
+        format!("{scheme}://localhost:{}", config.server.listen.port())
+    });
+    match RelyingParty::for_url(&url, "server.public_url") {
+        Ok(rp) => Some(rp),
+        Err(e) => {
+            tracing::warn!(error = %e, "passkeys are off");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passkeys_follow_the_public_url() {
+        let mut config = Config::default();
+        let rp = relying_party(&config).expect("localhost by default");
+        assert_eq!((rp.id.as_str(), rp.origin.as_str()), ("localhost", "https://localhost:8443"));
+        config.server.insecure_http = true;
+        config.server.listen = "127.0.0.1:8080".parse().unwrap();
+        assert_eq!(relying_party(&config).unwrap().origin, "http://localhost:8080");
+        config.server.public_url = Some("https://tutela.example.com".into());
+        assert_eq!(relying_party(&config).unwrap().id, "tutela.example.com");
+        config.server.public_url = Some("https://10.0.0.5:8443".into());
+        assert!(relying_party(&config).is_none(), "an IP address turns passkeys off");
+    }
 }

@@ -117,7 +117,12 @@ pub(crate) fn invalidates(m: &Mutation) -> bool {
         | Mutation::PromoteSession { .. }
         | Mutation::DeleteSession { .. }
         // Sessions are never cached: each request reads its session from the store.
-        | Mutation::DeleteUserSessions { .. } => false,
+        | Mutation::DeleteUserSessions { .. }
+        // Nor are passkeys: each sign-in reads them, and a principal does not depend on them.
+        | Mutation::InsertPasskey(_)
+        | Mutation::UsePasskey { .. }
+        | Mutation::SuspendPasskey { .. }
+        | Mutation::DeletePasskey { .. } => false,
     }
 }
 

@@ -1,6 +1,8 @@
 //! A test harness for the domain and the layers above it, on SQLite and on PostgreSQL:
 //! every test written with [`on_both_stores!`] runs twice. Behind the `testing` feature.
 
+pub mod authenticator;
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -40,6 +42,8 @@ pub struct Harness {
     pub tutela: Arc<Tutela>,
     pub clock: Arc<ManualClock>,
     pub backend: Backend,
+    /// What Tutela was opened with (and is opened with again on restart).
+    pub config: Config,
     /// The data directory (key file, and for SQLite the database).
     pub dir: TempDir,
     pub db: Db,
@@ -67,6 +71,11 @@ async fn open_store(db: &Db) -> Arc<dyn Store> {
 
 impl Harness {
     pub async fn new(backend: Backend) -> Self {
+        Self::with_config(backend, Config::default()).await
+    }
+
+    /// A harness whose Tutela has `config` (for instance a relying party on a test server's port).
+    pub async fn with_config(backend: Backend, config: Config) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let (db, pg_guard) = match backend {
             Backend::Sqlite => (Db::Sqlite(dir.path().join("tutela.db")), None),
@@ -76,25 +85,25 @@ impl Harness {
             }
         };
         let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
-        let tutela = Self::open_tutela(&dir, &db, clock.clone()).await;
-        Self { tutela, clock, backend, dir, db, pg_guard }
+        let tutela = Self::open_tutela(&dir, &db, clock.clone(), config.clone()).await;
+        Self { tutela, clock, backend, config, dir, db, pg_guard }
     }
 
-    async fn open_tutela(dir: &TempDir, db: &Db, clock: Arc<ManualClock>) -> Arc<Tutela> {
+    async fn open_tutela(dir: &TempDir, db: &Db, clock: Arc<ManualClock>, config: Config) -> Arc<Tutela> {
         let provider = Arc::new(KeyFileProvider::open_or_create(&dir.path().join("keys/root.key")).expect("key file"));
-        let tutela = Tutela::open(open_store(db).await, provider, clock, cheap_hasher(), Config::default()).await;
+        let tutela = Tutela::open(open_store(db).await, provider, clock, cheap_hasher(), config).await;
         Arc::new(tutela.expect("open Tutela"))
     }
 
     /// Closes and opens again on the same data (a restart).
     pub async fn restart(&mut self) {
         self.tutela.close().await;
-        self.tutela = Self::open_tutela(&self.dir, &self.db, self.clock.clone()).await;
+        self.tutela = Self::open_tutela(&self.dir, &self.db, self.clock.clone(), self.config.clone()).await;
     }
 
     /// Another node on the same database and root key, as a second server process would be.
     pub async fn second_node(&self) -> Arc<Tutela> {
-        Self::open_tutela(&self.dir, &self.db, self.clock.clone()).await
+        Self::open_tutela(&self.dir, &self.db, self.clock.clone(), self.config.clone()).await
     }
 
     /// Runs SQL directly against the database, as an attacker with write access would.

@@ -12,7 +12,7 @@ use tutela_store::{Mutation, RoleRow, Store};
 use crate::access::DataScope;
 use crate::audit::{self, AuditEvent, AuditLog, Outcome, VerifyReport};
 use crate::clock::Clock;
-use crate::identity::{Lockouts, PasswordPolicy, SignInLimits};
+use crate::identity::{Ceremonies, Lockouts, PasswordPolicy, RelyingParty, SignInLimits};
 use crate::keys::Keys;
 use crate::policy::{Permission, Principal, builtin_roles};
 use crate::schema::default_fields;
@@ -34,6 +34,8 @@ pub struct Config {
     pub password_min_length: usize,
     /// Throttling and lockout of failed sign-ins; see [`SignInLimits`].
     pub sign_in: SignInLimits,
+    /// Where passkeys are bound (from the console's public URL); `None` turns passkeys off.
+    pub relying_party: Option<RelyingParty>,
 }
 
 impl Default for Config {
@@ -45,6 +47,11 @@ impl Default for Config {
             totp_issuer: "Tutela".into(),
             password_min_length: 12,
             sign_in: SignInLimits::default(),
+            relying_party: Some(RelyingParty {
+                id: "localhost".into(),
+                origin: "https://localhost:8443".into(),
+                name: "Tutela".into(),
+            }),
         }
     }
 }
@@ -60,6 +67,10 @@ pub struct Tutela {
     pub(crate) config: Config,
     /// The schema and token principals, valid while the store's stamp is unchanged.
     pub(crate) cache: StampCache,
+    /// The relying party's WebAuthn checks; `None` when passkeys are off.
+    pub(crate) webauthn: Option<webauthn_rs::Webauthn>,
+    /// Passkey ceremonies between their two round trips.
+    pub(crate) ceremonies: Ceremonies,
     audit_public_keys: HashMap<u32, [u8; 32]>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
@@ -76,6 +87,7 @@ impl Tutela {
     ) -> CoreResult<Self> {
         let password_policy = PasswordPolicy::new(config.password_min_length)?;
         let lockouts = Lockouts::new(config.sign_in.clone());
+        let webauthn = config.relying_party.as_ref().map(RelyingParty::webauthn).transpose()?;
         let opened = Keys::open(store.clone(), provider, clock.as_ref()).await?;
         let (audit, writer) = AuditLog::start(store.clone(), opened.signer, clock.clone());
         let tutela = Self {
@@ -88,6 +100,8 @@ impl Tutela {
             lockouts,
             config,
             cache: StampCache::default(),
+            webauthn,
+            ceremonies: Ceremonies::default(),
             audit_public_keys: opened.audit_public_keys,
             writer: Mutex::new(Some(writer)),
         };

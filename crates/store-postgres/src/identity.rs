@@ -1,8 +1,8 @@
-//! Users, roles, sessions and API tokens.
+//! Users, roles, sessions, API tokens and passkeys.
 
 use sqlx::postgres::PgRow;
 use sqlx::{Encode, PgPool, Postgres, Row, Type};
-use tutela_store::{ApiTokenRow, RoleRow, SessionRow, StoreResult, UserRow, parse_stored};
+use tutela_store::{ApiTokenRow, PasskeyRow, RoleRow, SessionRow, StoreError, StoreResult, UserRow, parse_stored};
 use uuid::Uuid;
 
 use crate::convert::{backend_err, hash32, parse_json_list, parse_json_map, to_u32};
@@ -130,6 +130,33 @@ where
                 expires_at: r.get(6),
                 last_used_at: r.get(7),
                 revoked_at: r.get(8),
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn passkey_where<T>(pool: &PgPool, condition: &str, value: T) -> StoreResult<Vec<PasskeyRow>>
+where
+    T: Send + for<'q> Encode<'q, Postgres> + Type<Postgres>,
+{
+    let sql = format!(
+        "SELECT id, user_id, credential_id, name, passkey, sign_count, created_at, last_used_at, suspended_at
+         FROM passkeys WHERE {condition} ORDER BY created_at, id"
+    );
+    let rows = sqlx::query(&sql).bind(value).fetch_all(pool).await.map_err(backend_err)?;
+    rows.iter()
+        .map(|r| {
+            Ok(PasskeyRow {
+                id: r.get(0),
+                user_id: r.get(1),
+                credential_id: r.get(2),
+                name: r.get(3),
+                passkey: r.get(4),
+                sign_count: u32::try_from(r.get::<i64, _>(5))
+                    .map_err(|_| StoreError::Corrupt("passkeys.sign_count out of range".into()))?,
+                created_at: r.get(6),
+                last_used_at: r.get(7),
+                suspended_at: r.get(8),
             })
         })
         .collect()

@@ -16,8 +16,8 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Row};
 use tutela_store::{
     ApiTokenRow, AuditCheckpoint, AuditFilter, AuditRecord, BreakGlassRow, CustomerQuery, CustomerRow, DepartmentRow,
-    ErasureRecord, FieldDef, MembershipRow, RecordShareRow, RoleRow, RowScope, SessionRow, SharingRuleRow, Store,
-    StoreResult, StoredKey, TeamRow, UserRow, WrappedKeyRef, WriteTx,
+    ErasureRecord, FieldDef, MembershipRow, PasskeyRow, RecordShareRow, RoleRow, RowScope, SessionRow, SharingRuleRow,
+    Store, StoreResult, StoredKey, TeamRow, UserRow, WrappedKeyRef, WriteTx,
 };
 use uuid::Uuid;
 
@@ -275,5 +275,17 @@ impl Store for PgStore {
 
     async fn break_glass_recent(&self, limit: u32) -> StoreResult<Vec<BreakGlassRow>> {
         org::break_glass_where(&self.pool, None, limit).await
+    }
+
+    async fn passkey_get(&self, id: Uuid) -> StoreResult<Option<PasskeyRow>> {
+        identity::passkey_where(&self.pool, "id = $1", id).await.map(|mut v| v.pop())
+    }
+
+    async fn passkey_by_credential(&self, credential_id: &[u8]) -> StoreResult<Option<PasskeyRow>> {
+        identity::passkey_where(&self.pool, "credential_id = $1", credential_id.to_vec()).await.map(|mut v| v.pop())
+    }
+
+    async fn passkeys_for_user(&self, user_id: Uuid) -> StoreResult<Vec<PasskeyRow>> {
+        identity::passkey_where(&self.pool, "user_id = $1", user_id).await
     }
 }

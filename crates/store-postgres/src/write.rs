@@ -392,6 +392,62 @@ impl WriteTx for PgWriteTx {
                 )
                 .await?;
             }
+            Mutation::InsertPasskey(p) => {
+                self.exec(
+                    sqlx::query(
+                        "INSERT INTO passkeys (id, user_id, credential_id, name, passkey, sign_count, created_at,
+                         last_used_at, suspended_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(p.id)
+                    .bind(p.user_id)
+                    .bind(&p.credential_id)
+                    .bind(&p.name)
+                    .bind(&p.passkey)
+                    .bind(i64::from(p.sign_count))
+                    .bind(p.created_at)
+                    .bind(p.last_used_at)
+                    .bind(p.suspended_at),
+                )
+                .await?;
+            }
+            Mutation::UsePasskey { id, expected_sign_count, sign_count, passkey, at } => {
+                let n = self
+                    .exec(
+                        sqlx::query(
+                            "UPDATE passkeys SET passkey = $2, sign_count = $3, last_used_at = $4
+                             WHERE id = $1 AND sign_count = $5 AND suspended_at IS NULL",
+                        )
+                        .bind(id)
+                        .bind(passkey)
+                        .bind(i64::from(*sign_count))
+                        .bind(*at)
+                        .bind(i64::from(*expected_sign_count)),
+                    )
+                    .await?;
+                if n == 0 {
+                    return Err(StoreError::Conflict("the passkey was used or suspended meanwhile".into()));
+                }
+            }
+            Mutation::SuspendPasskey { id, at } => {
+                let n = self
+                    .exec(
+                        sqlx::query("UPDATE passkeys SET suspended_at = $2 WHERE id = $1 AND suspended_at IS NULL")
+                            .bind(id)
+                            .bind(*at),
+                    )
+                    .await?;
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
+            }
+            Mutation::DeletePasskey { id, user_id } => {
+                let n = self
+                    .exec(sqlx::query("DELETE FROM passkeys WHERE id = $1 AND user_id = $2").bind(id).bind(user_id))
+                    .await?;
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
+            }
             Mutation::Org(change) => self.apply_org(change).await?,
         }
         Ok(())

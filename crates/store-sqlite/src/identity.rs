@@ -1,7 +1,7 @@
-//! Users, roles, sessions and API tokens.
+//! Users, roles, sessions, API tokens and passkeys.
 
 use rusqlite::{Connection, Row, ToSql};
-use tutela_store::{ApiTokenRow, RoleRow, SessionRow, StoreResult, UserRow, parse_stored};
+use tutela_store::{ApiTokenRow, PasskeyRow, RoleRow, SessionRow, StoreError, StoreResult, UserRow, parse_stored};
 use uuid::Uuid;
 
 use crate::convert::{
@@ -112,6 +112,31 @@ pub(crate) fn api_token_where(conn: &Connection, condition: &str, value: &dyn To
                 expires_at: opt_from_micros(col(r, 6)?)?,
                 last_used_at: opt_from_micros(col(r, 7)?)?,
                 revoked_at: opt_from_micros(col(r, 8)?)?,
+            })
+        },
+    )
+}
+
+pub(crate) fn passkey_where(conn: &Connection, condition: &str, value: &dyn ToSql) -> StoreResult<Vec<PasskeyRow>> {
+    all_rows(
+        conn,
+        &format!(
+            "SELECT id, user_id, credential_id, name, passkey, sign_count, created_at, last_used_at, suspended_at
+             FROM passkeys WHERE {condition} ORDER BY created_at, id"
+        ),
+        [value],
+        |r| {
+            Ok(PasskeyRow {
+                id: col(r, 0)?,
+                user_id: col(r, 1)?,
+                credential_id: col(r, 2)?,
+                name: col(r, 3)?,
+                passkey: col(r, 4)?,
+                sign_count: u32::try_from(col::<i64>(r, 5)?)
+                    .map_err(|_| StoreError::Corrupt("passkeys.sign_count out of range".into()))?,
+                created_at: from_micros(col(r, 6)?)?,
+                last_used_at: opt_from_micros(col(r, 7)?)?,
+                suspended_at: opt_from_micros(col(r, 8)?)?,
             })
         },
     )

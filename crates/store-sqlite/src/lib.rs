@@ -25,8 +25,8 @@ use rusqlite::params;
 use rusqlite_migration::{M, Migrations};
 use tutela_store::{
     ApiTokenRow, AuditCheckpoint, AuditFilter, AuditRecord, BreakGlassRow, CustomerQuery, CustomerRow, DepartmentRow,
-    ErasureRecord, FieldDef, MembershipRow, RecordShareRow, RoleRow, RowScope, SessionRow, SharingRuleRow, Store,
-    StoreResult, StoredKey, TeamRow, UserRow, WrappedKeyRef, WriteTx,
+    ErasureRecord, FieldDef, MembershipRow, PasskeyRow, RecordShareRow, RoleRow, RowScope, SessionRow, SharingRuleRow,
+    Store, StoreResult, StoredKey, TeamRow, UserRow, WrappedKeyRef, WriteTx,
 };
 use uuid::Uuid;
 
@@ -40,6 +40,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0002_session_ids.sql")),
         M::up(include_str!("../migrations/0003_audit_customer_index.sql")),
         M::up(include_str!("../migrations/0004_access.sql")),
+        M::up(include_str!("../migrations/0005_passkeys.sql")),
         M::up(include_str!("../migrations/0006_break_glass.sql")),
     ])
 }
@@ -321,5 +322,17 @@ impl Store for SqliteStore {
 
     async fn break_glass_recent(&self, limit: u32) -> StoreResult<Vec<BreakGlassRow>> {
         self.connections.read(|c| org::break_glass_where(c, None, limit))
+    }
+
+    async fn passkey_get(&self, id: Uuid) -> StoreResult<Option<PasskeyRow>> {
+        self.connections.read(|c| identity::passkey_where(c, "id = ?1", &id)).map(|mut v| v.pop())
+    }
+
+    async fn passkey_by_credential(&self, credential_id: &[u8]) -> StoreResult<Option<PasskeyRow>> {
+        self.connections.read(|c| identity::passkey_where(c, "credential_id = ?1", &credential_id)).map(|mut v| v.pop())
+    }
+
+    async fn passkeys_for_user(&self, user_id: Uuid) -> StoreResult<Vec<PasskeyRow>> {
+        self.connections.read(|c| identity::passkey_where(c, "user_id = ?1", &user_id))
     }
 }

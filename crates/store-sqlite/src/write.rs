@@ -382,6 +382,45 @@ fn apply(conn: &Connection, mutation: &Mutation, pending_blind: &mut Vec<Pending
                 params![user_id, to_micros(*at)],
             )?;
         }
+        Mutation::InsertPasskey(p) => {
+            exec(
+                conn,
+                "INSERT INTO passkeys (id, user_id, credential_id, name, passkey, sign_count, created_at, last_used_at,
+                 suspended_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    p.id,
+                    p.user_id,
+                    p.credential_id,
+                    p.name,
+                    p.passkey,
+                    p.sign_count,
+                    to_micros(p.created_at),
+                    p.last_used_at.map(to_micros),
+                    p.suspended_at.map(to_micros)
+                ],
+            )?;
+        }
+        Mutation::UsePasskey { id, expected_sign_count, sign_count, passkey, at } => {
+            let changed = exec(
+                conn,
+                "UPDATE passkeys SET passkey = ?2, sign_count = ?3, last_used_at = ?4
+                 WHERE id = ?1 AND sign_count = ?5 AND suspended_at IS NULL",
+                params![id, passkey, sign_count, to_micros(*at), expected_sign_count],
+            )?;
+            exactly_one(changed, || StoreError::Conflict("the passkey was used or suspended meanwhile".into()))?;
+        }
+        Mutation::SuspendPasskey { id, at } => {
+            let changed = exec(
+                conn,
+                "UPDATE passkeys SET suspended_at = ?2 WHERE id = ?1 AND suspended_at IS NULL",
+                params![id, to_micros(*at)],
+            )?;
+            exactly_one(changed, || StoreError::NotFound)?;
+        }
+        Mutation::DeletePasskey { id, user_id } => {
+            let changed = exec(conn, "DELETE FROM passkeys WHERE id = ?1 AND user_id = ?2", params![id, user_id])?;
+            exactly_one(changed, || StoreError::NotFound)?;
+        }
         Mutation::Org(change) => crate::org::apply(conn, change)?,
     }
     Ok(())

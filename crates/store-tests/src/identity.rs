@@ -1,7 +1,7 @@
-//! Users, roles, recovery codes, sessions and API tokens.
+//! Users, roles, recovery codes, sessions, API tokens and passkeys.
 
 use time::Duration;
-use tutela_store::{ApiTokenRow, Mutation, RoleRow, SessionRow, Store, UserRow, UserStatus};
+use tutela_store::{ApiTokenRow, Mutation, PasskeyRow, RoleRow, SessionRow, Store, UserRow, UserStatus};
 use uuid::Uuid;
 
 use crate::support::{
@@ -288,4 +288,116 @@ pub async fn api_tokens(store: &dyn Store) {
     let again: Vec<_> = store.api_tokens_for_user(u.id).await.unwrap().iter().map(|t| t.revoked_at).collect();
     assert_eq!(again, revoked, "revoking all again changes nothing and is no error");
     assert_eq!(store.api_tokens_for_user(other.id).await.unwrap(), vec![t3], "other users' tokens untouched");
+}
+
+pub async fn passkeys(store: &dyn Store) {
+    let u = new_user(store, "passkeys").await;
+    let other = new_user(store, "passkeys-other").await;
+    let passkey = |user_id, name: &str, created_at| PasskeyRow {
+        id: Uuid::new_v4(),
+        user_id,
+        credential_id: rand_bytes::<32>().to_vec(),
+        name: name.to_owned(),
+        passkey: format!(r#"{{"cred":{{"counter":0}},"name":"{name}"}}"#),
+        sign_count: 0,
+        created_at,
+        last_used_at: None,
+        suspended_at: None,
+    };
+    let t0 = now();
+    let p1 = passkey(u.id, "YubiKey 5", t0 - Duration::hours(1));
+    let p2 = PasskeyRow { sign_count: 7, ..passkey(u.id, "工作电脑", t0) };
+    let p3 = passkey(other.id, "other", t0);
+    must_write(
+        store,
+        &[
+            Mutation::InsertPasskey(p2.clone()),
+            Mutation::InsertPasskey(p1.clone()),
+            Mutation::InsertPasskey(p3.clone()),
+        ],
+    )
+    .await;
+    assert_eq!(store.passkey_get(p1.id).await.unwrap(), Some(p1.clone()));
+    assert_eq!(store.passkey_get(Uuid::new_v4()).await.unwrap(), None);
+    assert_eq!(store.passkey_by_credential(&p2.credential_id).await.unwrap(), Some(p2.clone()));
+    assert_eq!(store.passkey_by_credential(&rand_bytes::<32>()).await.unwrap(), None);
+    assert_eq!(store.passkeys_for_user(u.id).await.unwrap(), vec![p1.clone(), p2.clone()], "oldest first");
+    assert_eq!(store.passkeys_for_user(Uuid::new_v4()).await.unwrap(), Vec::new());
+
+    let dup = PasskeyRow { credential_id: p1.credential_id.clone(), ..passkey(other.id, "dup", t0) };
+    assert_conflict(write(store, &[Mutation::InsertPasskey(dup)]).await, "a credential id registered twice");
+    assert_conflict(
+        write(store, &[Mutation::InsertPasskey(passkey(Uuid::new_v4(), "orphan", t0))]).await,
+        "passkey of a missing user",
+    );
+
+    // A use is a compare-and-swap on the counter.
+    let at = now() + Duration::seconds(5);
+    let used = |expected_sign_count, sign_count, at| Mutation::UsePasskey {
+        id: p2.id,
+        expected_sign_count,
+        sign_count,
+        passkey: format!(r#"{{"cred":{{"counter":{sign_count}}}}}"#),
+        at,
+    };
+    must_write(store, &[used(7, 8, at)]).await;
+    let p2_used = PasskeyRow {
+        sign_count: 8,
+        passkey: r#"{"cred":{"counter":8}}"#.to_owned(),
+        last_used_at: Some(at),
+        ..p2.clone()
+    };
+    assert_eq!(store.passkey_get(p2.id).await.unwrap(), Some(p2_used.clone()), "counter, credential and time");
+    assert_conflict(write(store, &[used(7, 9, at)]).await, "a use checked against the old counter");
+    assert_eq!(store.passkey_get(p2.id).await.unwrap(), Some(p2_used.clone()), "unchanged by a stale use");
+    assert_conflict(
+        write(
+            store,
+            &[Mutation::UsePasskey {
+                id: Uuid::new_v4(),
+                expected_sign_count: 0,
+                sign_count: 1,
+                passkey: "{}".into(),
+                at,
+            }],
+        )
+        .await,
+        "a use of a missing passkey",
+    );
+    // Authenticators without a counter stay at 0 and are used again and again.
+    let p1_use =
+        |at| Mutation::UsePasskey { id: p1.id, expected_sign_count: 0, sign_count: 0, passkey: p1.passkey.clone(), at };
+    must_write(store, &[p1_use(at)]).await;
+    must_write(store, &[p1_use(at + Duration::seconds(1))]).await;
+    assert_eq!(store.passkey_get(p1.id).await.unwrap().unwrap().last_used_at, Some(at + Duration::seconds(1)));
+
+    // Suspended: refused from then on, and suspended once.
+    let suspended_at = at + Duration::seconds(2);
+    must_write(store, &[Mutation::SuspendPasskey { id: p2.id, at: suspended_at }]).await;
+    assert_eq!(
+        store.passkey_get(p2.id).await.unwrap(),
+        Some(PasskeyRow { suspended_at: Some(suspended_at), ..p2_used.clone() })
+    );
+    assert_conflict(write(store, &[used(8, 9, suspended_at)]).await, "a use of a suspended passkey");
+    assert_not_found(
+        write(store, &[Mutation::SuspendPasskey { id: p2.id, at: suspended_at }]).await,
+        "suspending twice",
+    );
+    assert_not_found(
+        write(store, &[Mutation::SuspendPasskey { id: Uuid::new_v4(), at }]).await,
+        "suspending a missing passkey",
+    );
+
+    // Deleting takes the owner: another user's passkey is not found.
+    assert_not_found(
+        write(store, &[Mutation::DeletePasskey { id: p3.id, user_id: u.id }]).await,
+        "deleting another user's passkey",
+    );
+    assert_eq!(store.passkey_get(p3.id).await.unwrap(), Some(p3.clone()), "another user's passkey kept");
+    must_write(store, &[Mutation::DeletePasskey { id: p2.id, user_id: u.id }]).await;
+    assert_eq!(store.passkey_get(p2.id).await.unwrap(), None, "deleted");
+    assert_eq!(store.passkey_by_credential(&p2.credential_id).await.unwrap(), None, "its credential id released");
+    assert_not_found(write(store, &[Mutation::DeletePasskey { id: p2.id, user_id: u.id }]).await, "deleting twice");
+    assert_eq!(store.passkeys_for_user(u.id).await.unwrap().len(), 1);
+    assert_eq!(store.passkeys_for_user(other.id).await.unwrap(), vec![p3]);
 }

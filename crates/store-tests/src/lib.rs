@@ -51,6 +51,7 @@ pub async fn run_all(store: &dyn Store) {
         identity::recovery_codes,
         identity::sessions,
         identity::api_tokens,
+        identity::passkeys,
         audit::append_scan_head,
         audit::search,
         audit::search_by_customer_in_a_long_log,

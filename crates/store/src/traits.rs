@@ -3,8 +3,8 @@ use uuid::Uuid;
 
 use crate::{
     ApiTokenRow, AuditCheckpoint, AuditFilter, AuditRecord, BreakGlassRow, CustomerQuery, CustomerRow, DepartmentRow,
-    ErasureRecord, FieldDef, MembershipRow, Mutation, RecordShareRow, RoleRow, RowScope, SessionRow, SharingRuleRow,
-    StoreResult, StoredKey, TeamRow, UserRow, WrappedKeyRef,
+    ErasureRecord, FieldDef, MembershipRow, Mutation, PasskeyRow, RecordShareRow, RoleRow, RowScope, SessionRow,
+    SharingRuleRow, StoreResult, StoredKey, TeamRow, UserRow, WrappedKeyRef,
 };
 
 /// Persistence for Tutela. Reads are methods here; every write goes through [`WriteTx`].
@@ -82,6 +82,10 @@ pub trait Store: Send + Sync + 'static {
     async fn break_glass_for_user(&self, user_id: Uuid) -> StoreResult<Vec<BreakGlassRow>>;
     /// The newest `limit` break-glass requests of everyone.
     async fn break_glass_recent(&self, limit: u32) -> StoreResult<Vec<BreakGlassRow>>;
+    async fn passkey_get(&self, id: Uuid) -> StoreResult<Option<PasskeyRow>>;
+    async fn passkey_by_credential(&self, credential_id: &[u8]) -> StoreResult<Option<PasskeyRow>>;
+    /// The user's passkeys, oldest first.
+    async fn passkeys_for_user(&self, user_id: Uuid) -> StoreResult<Vec<PasskeyRow>>;
 }
 
 /// One atomic write: mutations and the audit records describing them, committed together.

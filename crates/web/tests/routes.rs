@@ -101,6 +101,9 @@ fn table() -> Vec<(Method, &'static str, Option<serde_json::Value>, &'static [&'
     const AUDIT: &[&str] = &["administrator", "auditor"];
     const EVERYONE: &[&str] = &["administrator", "auditor", "sales", "support", "data-steward"];
     let rule = json!({"name": "Route rule", "field_id": "region", "value": "华东", "grantee_kind": "user", "grantee_id": Uuid::nil(), "access": "read"});
+    // Well formed, so that what answers is the permission check, not the body's parser.
+    let passkey_answer = json!({"ceremony": "c", "name": "key", "credential": {"id": "AA", "rawId": "AA",
+        "type": "public-key", "response": {"attestationObject": "AA", "clientDataJSON": "AA"}}});
     let field = json!({"id": "loyalty", "label_en": "Loyalty", "label_zh": "忠诚度", "kind": "text", "classification": "internal"});
     vec![
         (Method::GET, "/api/v1/customers", None, CUSTOMER_READERS),
@@ -204,6 +207,12 @@ fn table() -> Vec<(Method, &'static str, Option<serde_json::Value>, &'static [&'
         (Method::GET, "/api/v1/tokens", None, EVERYONE),
         (Method::POST, "/api/v1/tokens", Some(json!({"name": "t", "scopes": ["customer.read"]})), CUSTOMER_READERS),
         (Method::DELETE, "/api/v1/tokens/{user}", None, ADMIN),
+        (Method::GET, "/api/v1/passkeys", None, EVERYONE),
+        // A passkey is a way to sign in: only a console session registers one, no API token.
+        (Method::POST, "/api/v1/passkeys/registration", None, &[]),
+        (Method::POST, "/api/v1/passkeys", Some(passkey_answer), &[]),
+        // An id nobody's passkey has: a 404 for everyone (a refusal would confirm it exists).
+        (Method::DELETE, "/api/v1/passkeys/{user}", None, EVERYONE),
     ]
 }
 
@@ -218,6 +227,10 @@ const PUBLIC: &[(&str, &str)] = &[
     ("post", "/api/v1/auth/totp/enrol"),
     ("post", "/api/v1/auth/totp/confirm"),
     ("post", "/api/v1/auth/second-factor"),
+    ("post", "/api/v1/auth/passkey/challenge"),
+    ("post", "/api/v1/auth/passkey"),
+    ("post", "/api/v1/auth/passwordless/challenge"),
+    ("post", "/api/v1/auth/passwordless"),
     ("post", "/api/v1/auth/logout"),
     ("post", "/api/v1/setup"),
 ];

@@ -69,6 +69,10 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<Outcome>
     let base = config.server.public_url.clone().unwrap_or_else(|| format!("{scheme}://{local}"));
     tracing::info!(address = %local, backend = tutela.store().backend(), "serving");
     eprintln!("Tutela is serving {base}");
+    match &tutela.config().relying_party {
+        Some(rp) => eprintln!("Passkeys work at {} (relying party {})", rp.origin, rp.id),
+        None => eprintln!("Passkeys are off: set server.public_url to an https URL with a domain name"),
+    }
     if let Some(token) = tutela.setup_token().await? {
         // The one place a secret is printed: the operator needs it to create the first
         // administrator, and it works once, for 24 hours.

@@ -24,6 +24,17 @@ const TOTP_FIELD: &str = "totp_secret";
 /// are paused alike, saying so gives nothing away.
 const WRONG_CREDENTIALS: &str =
     "wrong e-mail or password; after repeated failures sign-in pauses for a while, so try again later";
+/// The one answer to every refused passwordless sign-in, whether the passkey is unknown,
+/// someone else's, suspended, or its account paused or disabled.
+const WRONG_PASSKEY: &str =
+    "the passkey was not accepted; after repeated failures sign-in pauses for a while, so try again later";
+
+/// A passwordless sign-in being refused: the passkey it named, if known, and why.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct PasskeyAttempt {
+    pub passkey: Option<Uuid>,
+    pub reason: &'static str,
+}
 
 fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
@@ -84,7 +95,7 @@ impl Tutela {
             false
         };
         let Some(user) = user.filter(|_| ok) else {
-            return self.refuse_login(&claimed, source, refusal).await;
+            return self.refuse_login(&claimed, source, refusal, None).await;
         };
         let now = self.clock.now();
         self.lockouts.succeeded(&claimed, source.as_deref(), now);
@@ -108,15 +119,29 @@ impl Tutela {
 
     /// Audits a refused sign-in and, unless a lock refused it (which must not prolong the
     /// lock), counts it, auditing any lock it starts. Always the same error.
-    async fn refuse_login(
+    ///
+    /// `passkey` names the passkey of a refused passwordless sign-in, when it is known; the
+    /// event then says the factor was a passkey. `message` is the one answer of that way in.
+    pub(super) async fn refuse_login<T>(
         &self,
         claimed: &str,
         source: Option<String>,
         refusal: Option<ActiveLock>,
-    ) -> CoreResult<LoginStart> {
+        passkey: Option<PasskeyAttempt>,
+    ) -> CoreResult<T> {
         let failed = AuditEvent::anonymous(claimed, "auth.login", source.clone()).outcome(Outcome::Failed);
+        let failed = match passkey {
+            None => failed,
+            Some(p) => {
+                failed.detail(serde_json::json!({ "factor": "passkey", "passkey": p.passkey, "reason": p.reason }))
+            }
+        };
+        let message = if passkey.is_some() { WRONG_PASSKEY } else { WRONG_CREDENTIALS };
         let events = if let Some(lock) = refusal {
-            vec![failed.detail(serde_json::json!({ "locked": lock.scope.as_str(), "until": rfc3339(lock.until) }))]
+            let mut detail = failed.detail.clone().unwrap_or_else(|| serde_json::json!({}));
+            detail["locked"] = lock.scope.as_str().into();
+            detail["until"] = rfc3339(lock.until).into();
+            vec![failed.detail(detail)]
         } else {
             let now = self.clock.now();
             let locks = self.lockouts.failed(claimed, source.as_deref(), now);
@@ -132,7 +157,7 @@ impl Tutela {
                 .collect()
         };
         self.audit.commit(Vec::new(), events).await?;
-        Err(CoreError::Unauthenticated(WRONG_CREDENTIALS.into()))
+        Err(CoreError::Unauthenticated(message.into()))
     }
 
     /// Resolves a session cookie, enforcing the idle and absolute timeouts.
@@ -149,7 +174,7 @@ impl Tutela {
         })
     }
 
-    async fn live_session(&self, token: &str) -> CoreResult<(SessionRow, UserRow)> {
+    pub(super) async fn live_session(&self, token: &str) -> CoreResult<(SessionRow, UserRow)> {
         let expired = || CoreError::Unauthenticated("session expired or signed out; sign in again".into());
         let hash = token::hash_token(token);
         let row = self.store.session_get(&hash).await?.ok_or_else(expired)?;
@@ -282,7 +307,7 @@ impl Tutela {
     }
 
     /// A new session id for the signed-in session (session-fixation defence).
-    fn promote(&self, pending: &SessionRow) -> (SecretString, Mutation) {
+    pub(super) fn promote(&self, pending: &SessionRow) -> (SecretString, Mutation) {
         let now = self.clock.now();
         let (token, hash) = token::new_token("tss_");
         let new = SessionRow {

@@ -1,8 +1,9 @@
-//! Users, roles, the password policy, sign-in with a second factor and its lockout, sessions
-//! and API tokens.
+//! Users, roles, the password policy, sign-in with a second factor (TOTP or a passkey) or a
+//! passkey alone, its lockout, sessions and API tokens.
 
 mod lockout;
 mod login;
+mod passkeys;
 mod password;
 mod sessions;
 mod setup;
@@ -13,6 +14,11 @@ mod users;
 pub(crate) use lockout::Lockouts;
 pub use lockout::{LockoutRule, SignInLimits};
 pub use login::{LoginStart, SessionInfo, TotpEnrolment};
+pub(crate) use passkeys::Ceremonies;
+pub use passkeys::{
+    CreationChallengeResponse, PasskeyChallenge, PasskeyView, PublicKeyCredential, RegisterPublicKeyCredential,
+    RelyingParty, RequestChallengeResponse,
+};
 pub use password::{PasswordPolicy, PasswordRejection};
 pub use sessions::SessionView;
 pub use tokens::{ApiTokenView, NewApiToken};

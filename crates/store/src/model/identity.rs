@@ -115,3 +115,22 @@ pub struct ApiTokenRow {
     pub last_used_at: Option<OffsetDateTime>,
     pub revoked_at: Option<OffsetDateTime>,
 }
+
+/// A user's passkey (a WebAuthn credential), found by its credential id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyRow {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    /// The authenticator's id for the credential; unique across all users.
+    pub credential_id: Vec<u8>,
+    /// What the user called it ("security key", "work laptop").
+    pub name: String,
+    /// The WebAuthn library's serialised credential (JSON): public key, counter, flags.
+    pub passkey: String,
+    /// The signature counter last accepted (0 for authenticators that keep none).
+    pub sign_count: u32,
+    pub created_at: OffsetDateTime,
+    pub last_used_at: Option<OffsetDateTime>,
+    /// Set when the counter went backwards (a possibly cloned authenticator): refused since.
+    pub suspended_at: Option<OffsetDateTime>,
+}

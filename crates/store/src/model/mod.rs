@@ -12,7 +12,7 @@ pub use audit::{AuditCheckpoint, AuditFilter, AuditRecord};
 pub use customer::{
     BlindEntry, CustomerQuery, CustomerRow, ErasureRecord, FilterOp, KeyRewrap, PlainFilter, SortKey, WrappedKeyRef,
 };
-pub use identity::{ApiTokenRow, RoleRow, SessionRow, UserRow, UserStatus};
+pub use identity::{ApiTokenRow, PasskeyRow, RoleRow, SessionRow, UserRow, UserStatus};
 pub use keys::StoredKey;
 pub use mutation::{Mutation, OrgChange};
 pub use org::{BreakGlassRow, DepartmentRow, MembershipRow, RecordShareRow, RowScope, SharingRuleRow, TeamRow};

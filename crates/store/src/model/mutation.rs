@@ -3,7 +3,7 @@ use uuid::Uuid;
 
 use super::{
     ApiTokenRow, BlindEntry, BreakGlassRow, CustomerRow, DepartmentRow, ErasureRecord, FieldDef, KeyRewrap,
-    MembershipRow, RecordShareRow, RoleRow, SessionRow, SharingRuleRow, StoredKey, TeamRow, UserRow,
+    MembershipRow, PasskeyRow, RecordShareRow, RoleRow, SessionRow, SharingRuleRow, StoredKey, TeamRow, UserRow,
 };
 
 /// Every change the domain can make, applied inside a [`crate::WriteTx`] together with the
@@ -89,6 +89,31 @@ pub enum Mutation {
     RevokeUserApiTokens {
         user_id: Uuid,
         at: OffsetDateTime,
+    },
+
+    /// Fails with `Conflict` if the credential id is registered already (to anyone).
+    InsertPasskey(PasskeyRow),
+    /// Records an accepted assertion: the updated credential, its counter and the time.
+    /// Fails with `Conflict` unless the passkey is not suspended and its stored counter is
+    /// still `expected_sign_count`, so that two assertions checked against one stored state
+    /// cannot both be accepted.
+    UsePasskey {
+        id: Uuid,
+        expected_sign_count: u32,
+        sign_count: u32,
+        passkey: String,
+        at: OffsetDateTime,
+    },
+    /// Refuses the passkey from now on (its counter went backwards). Fails with `NotFound`
+    /// unless it exists and is not suspended yet.
+    SuspendPasskey {
+        id: Uuid,
+        at: OffsetDateTime,
+    },
+    /// Fails with `NotFound` unless the passkey exists and belongs to `user_id`.
+    DeletePasskey {
+        id: Uuid,
+        user_id: Uuid,
     },
 
     /// A change to the organisation or to who may see which records beyond their roles.

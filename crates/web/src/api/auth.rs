@@ -110,6 +110,13 @@ pub struct SignedIn {
     recovery_codes: Vec<String>,
 }
 
+impl SignedIn {
+    /// A sign-in that shows no recovery codes (every way but enrolment).
+    pub(super) fn new(session: &SecretString) -> Self {
+        Self { csrf_token: csrf_token(session.expose_secret()), recovery_codes: Vec::new() }
+    }
+}
+
 /// Step 2b: confirm enrolment with a first code; signs in and returns recovery codes once.
 #[utoipa::path(post, path = "/api/v1/auth/totp/confirm", tag = "auth", request_body = CodeRequest,
     responses((status = 200, body = SignedIn), (status = 422, body = crate::error::Problem)))]
@@ -136,9 +143,8 @@ async fn second_factor(
     ApiJson(body): ApiJson<CodeRequest>,
 ) -> Result<(CookieJar, Json<SignedIn>), ApiError> {
     let session = state.tutela.second_factor(&token, &body.code).await?;
-    let csrf = csrf_token(session.expose_secret());
     let jar = jar.add(session_cookie(&state, session.expose_secret().to_owned()));
-    Ok((jar, Json(SignedIn { csrf_token: csrf, recovery_codes: Vec::new() })))
+    Ok((jar, Json(SignedIn::new(&session))))
 }
 
 /// Sign out: the session ends on the server.

@@ -9,6 +9,7 @@ pub mod health;
 mod keys;
 mod levels;
 mod org;
+mod passkeys;
 mod schema;
 mod sessions;
 mod shares;
@@ -59,6 +60,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(schema::router())
         .merge(users::router())
         .merge(sessions::router())
+        .merge(passkeys::router())
         .merge(audit::router())
         .merge(keys::router())
         .merge(org::router())

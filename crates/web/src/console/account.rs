@@ -1,5 +1,6 @@
-//! The signed-in user's own sessions and API tokens: where they are signed in, ending one
-//! session or all others, revoking a token. The domain checks ownership and audits.
+//! The signed-in user's own sessions, passkeys and API tokens: where they are signed in, ending
+//! one session or all others, adding (through `assets/passkeys.js`) and deleting passkeys,
+//! revoking a token. The domain checks ownership and audits.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -8,6 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::assets;
 use super::error::{ConsoleError, ConsoleResult, render};
 use super::forms::Nothing;
 use super::layout::Chrome;
@@ -34,12 +36,24 @@ pub struct TokenLine {
     pub revoked: Option<Stamp>,
 }
 
+pub struct PasskeyLine {
+    pub id: Uuid,
+    pub name: String,
+    pub created: Stamp,
+    pub last_used: Option<Stamp>,
+    pub suspended: Option<Stamp>,
+}
+
 #[derive(Template)]
 #[template(path = "account.html")]
 struct AccountPage {
     chrome: Chrome,
     sessions: Vec<SessionLine>,
     others: usize,
+    passkeys: Vec<PasskeyLine>,
+    /// Whether passkeys can be added here (the public URL has a domain name).
+    available: bool,
+    script: String,
     tokens: Vec<TokenLine>,
     notice: Option<String>,
 }
@@ -57,13 +71,26 @@ pub async fn page(
     let p = &console.principal;
     let sessions = state.tutela.my_sessions(p, Some(console.session.id)).await.map_err(|e| console.core_error(e))?;
     let tokens = state.tutela.api_tokens(p).await.map_err(|e| console.core_error(e))?;
+    let passkeys = state.tutela.my_passkeys(p).await.map_err(|e| console.core_error(e))?;
     let chrome = console.chrome(None);
     let notice = match q.notice.as_deref() {
         Some("ended") => Some(chrome.t("account-notice-ended")),
         Some("ended-others") => Some(chrome.t("account-notice-ended-others")),
         Some("revoked") => Some(chrome.t("account-notice-revoked")),
+        Some("passkey-added") => Some(chrome.t("passkeys-notice-added")),
+        Some("passkey-deleted") => Some(chrome.t("passkeys-notice-deleted")),
         _ => None,
     };
+    let passkeys = passkeys
+        .into_iter()
+        .map(|k| PasskeyLine {
+            id: k.id,
+            name: k.name,
+            created: Stamp::of(k.created_at),
+            last_used: k.last_used_at.map(Stamp::of),
+            suspended: k.suspended_at.map(Stamp::of),
+        })
+        .collect();
     let sessions: Vec<SessionLine> = sessions
         .into_iter()
         .map(|s| SessionLine {
@@ -88,7 +115,10 @@ pub async fn page(
         })
         .collect();
     let others = sessions.iter().filter(|s| !s.current).count();
-    Ok(render(StatusCode::OK, &AccountPage { chrome, sessions, others, tokens, notice }))
+    let available = state.tutela.passkeys_available();
+    let script = assets::url("passkeys.js");
+    let page = AccountPage { chrome, sessions, others, passkeys, available, script, tokens, notice };
+    Ok(render(StatusCode::OK, &page))
 }
 
 fn parse_id(raw: &str, console: &Console) -> Result<Uuid, ConsoleError> {
@@ -126,4 +156,15 @@ pub async fn revoke_token(
     let id = parse_id(&id, &console)?;
     state.tutela.revoke_api_token(&console.principal, id).await.map_err(|e| console.core_error(e))?;
     Ok(Redirect::to("/account?notice=revoked").into_response())
+}
+
+/// Deletes one of the user's passkeys (someone else's is not found).
+pub async fn delete_passkey(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ConsoleForm { console, .. }: ConsoleForm<Nothing>,
+) -> ConsoleResult<Response> {
+    let id = parse_id(&id, &console)?;
+    state.tutela.delete_passkey(&console.principal, id).await.map_err(|e| console.core_error(e))?;
+    Ok(Redirect::to("/account?notice=passkey-deleted").into_response())
 }

@@ -68,7 +68,7 @@ pub async fn serve(Path(name): Path<String>, Query(q): Query<VersionQuery>) -> R
 mod tests {
     #[test]
     fn every_referenced_asset_is_embedded() {
-        for name in ["console.css", "vendor/htmx-2.0.11.min.js", "setup.js"] {
+        for name in ["console.css", "vendor/htmx-2.0.11.min.js", "setup.js", "passkeys.js"] {
             assert!(super::url(name).contains("?v="), "{name} is not embedded");
         }
     }

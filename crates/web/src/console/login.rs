@@ -1,4 +1,5 @@
-//! Sign-in with e-mail and password (step one), sign-out, and the home redirect.
+//! Sign-in with e-mail and password (step one) or a passkey alone, sign-out, and the home
+//! redirect. The passkey runs in `assets/passkeys.js` against `/api/v1/auth/passwordless`.
 
 use askama::Template;
 use axum::Extension;
@@ -10,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tutela_core::CoreError;
 
+use super::assets;
 use super::error::{ConsoleError, ConsoleResult, ok, render};
 use super::forms::Errors;
 use super::layout::{Chrome, Nav};
@@ -24,6 +26,16 @@ struct LoginPage {
     email: String,
     notice: Option<String>,
     errors: Errors,
+    /// Offer passwordless sign-in (passkeys are on).
+    passkeys: bool,
+    script: String,
+}
+
+impl LoginPage {
+    fn new(state: &AppState, chrome: Chrome, email: String, notice: Option<String>, errors: Errors) -> Self {
+        let passkeys = state.tutela.passkeys_available();
+        Self { chrome, email, notice, errors, passkeys, script: assets::url("passkeys.js") }
+    }
 }
 
 #[derive(Deserialize)]
@@ -55,7 +67,7 @@ pub async fn page(
     }
     let chrome = Chrome::bare(prefs.lang, &prefs.path);
     let notice = notice_key(q.notice.as_deref()).map(|k| chrome.t(k));
-    ok(&LoginPage { chrome, email: String::new(), notice, errors: Errors::default() })
+    ok(&LoginPage::new(&state, chrome, String::new(), notice, Errors::default()))
 }
 
 #[derive(Deserialize)]
@@ -86,7 +98,7 @@ pub async fn submit(
             let chrome = Chrome::bare(prefs.lang, "/login");
             let mut errors = Errors::default();
             errors.add(None, chrome.t("login-failed"));
-            Ok(render(StatusCode::UNAUTHORIZED, &LoginPage { chrome, email: form.email, notice: None, errors }))
+            Ok(render(StatusCode::UNAUTHORIZED, &LoginPage::new(&state, chrome, form.email, None, errors)))
         }
         Err(e) => Err(ConsoleError::from_core(e, prefs.lang)),
     }

@@ -2,11 +2,16 @@
 //! Debian's chromium driven through chromedriver. Missing browsers fail the test: a console
 //! whose browser test silently skipped is a console nobody tested.
 
+#![allow(dead_code)] // each browser test uses its own subset
+
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use axum::http::Method;
+use serde_json::{Value, json};
+use thirtyfour::common::command::{Command as WebDriverCommand, ExtensionCommand};
 use thirtyfour::prelude::*;
 use thirtyfour::stringmatch::StringMatch;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -27,13 +32,23 @@ pub struct Server {
 
 impl Server {
     pub async fn start(state: AppState) -> Self {
+        Self::start_on(Self::listener().await, state)
+    }
+
+    /// A loopback listener on a free port, for a test that must know the port before the
+    /// server's state is made (the passkey relying party's origin names it).
+    pub async fn listener() -> tokio::net::TcpListener {
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()
+    }
+
+    /// Serves on `listener` (spawned on the current runtime).
+    pub fn start_on(listener: tokio::net::TcpListener, state: AppState) -> Self {
         let certs = tempfile::tempdir().unwrap();
         let generated =
             rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
         let (cert, key) = (certs.path().join("cert.pem"), certs.path().join("key.pem"));
         std::fs::write(&cert, generated.cert.pem()).unwrap();
         std::fs::write(&key, generated.key_pair.serialize_pem()).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let config = ServeConfig { tls: Some(TlsFiles { cert, key }), grace: Duration::from_secs(2) };
@@ -209,4 +224,59 @@ pub async fn wait_for_path(driver: &WebDriver, path: &str) {
         assert!(Instant::now() < deadline, "still at {url}, expected {path}");
         tokio::time::sleep(POLL).await;
     }
+}
+
+/// A `WebDriver` extension command: the virtual authenticator's are in WebAuthn Level 2,
+/// section 11 ("`WebDriver` Extension Capability"), which chromedriver implements.
+#[derive(Debug)]
+struct Extension {
+    method: Method,
+    endpoint: String,
+    body: Option<Value>,
+}
+
+impl ExtensionCommand for Extension {
+    fn parameters_json(&self) -> Option<Value> {
+        self.body.clone()
+    }
+
+    fn method(&self) -> Method {
+        self.method.clone()
+    }
+
+    fn endpoint(&self) -> std::sync::Arc<str> {
+        self.endpoint.as_str().into()
+    }
+}
+
+async fn extension(driver: &WebDriver, method: Method, endpoint: String, body: Option<Value>) -> Value {
+    let what = format!("{method} {endpoint}");
+    let answer = driver
+        .cmd(WebDriverCommand::ExtensionCommand(Box::new(Extension { method, endpoint, body })))
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    answer.value_json().unwrap_or_else(|e| panic!("{what}: {e}"))
+}
+
+/// Adds a virtual platform authenticator to the browser: CTAP2, built in ("internal"), able
+/// to keep discoverable credentials, with user verification that always succeeds (as a
+/// fingerprint or PIN would). Returns its id.
+pub async fn add_virtual_authenticator(driver: &WebDriver) -> String {
+    let options = json!({
+        "protocol": "ctap2",
+        "transport": "internal",
+        "hasResidentKey": true,
+        "hasUserVerification": true,
+        "isUserVerified": true,
+        "automaticPresenceSimulation": true,
+    });
+    let id = extension(driver, Method::POST, "/webauthn/authenticator".into(), Some(options)).await;
+    id.as_str().expect("an authenticator id").to_owned()
+}
+
+/// The credentials the virtual authenticator holds.
+pub async fn virtual_credentials(driver: &WebDriver, authenticator: &str) -> Vec<Value> {
+    let endpoint = format!("/webauthn/authenticator/{authenticator}/credentials");
+    let list = extension(driver, Method::GET, endpoint, None).await;
+    list.as_array().cloned().unwrap_or_default()
 }
