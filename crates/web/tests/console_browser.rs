@@ -6,10 +6,7 @@
 
 mod browser;
 
-use std::panic::AssertUnwindSafe;
-
 use browser::{Chromedriver, Server, click, element, element_with_text, fill, wait_for_path};
-use futures::FutureExt as _;
 use secrecy::SecretString;
 use thirtyfour::prelude::*;
 use tutela_core::identity::NewUser;
@@ -127,14 +124,7 @@ async fn sales_reveals_a_phone_and_the_admin_sees_it_audited() {
     let chromedriver = Chromedriver::start().await;
     let driver = chromedriver.browser().await;
     // The browser is closed whatever happens; a panic is re-raised after.
-    let outcome = AssertUnwindSafe(scenario(&driver, &h, &server.base)).catch_unwind().await;
-    if outcome.is_err()
-        && let Ok(page) = driver.source().await
-    {
-        let url = driver.current_url().await.map(|u| u.to_string()).unwrap_or_default();
-        eprintln!("page at failure ({url}):\n{page}");
-    }
-    driver.quit().await.unwrap();
+    let outcome = browser::guarded(driver.clone(), scenario(&driver, &h, &server.base)).await;
     drop(chromedriver);
     server.stop().await;
     h.close().await;

@@ -7,10 +7,7 @@
 mod browser;
 mod support;
 
-use std::panic::AssertUnwindSafe;
-
 use browser::{Chromedriver, Server, click, element, element_with_text, fill, wait_for_path};
-use futures::FutureExt as _;
 use thirtyfour::prelude::*;
 use tutela_core::policy::{Credential, Permission, Principal};
 use tutela_core::testing::{Backend, Harness, values};
@@ -84,14 +81,7 @@ async fn alice_shares_a_customer_with_bob_in_the_browser() {
     let chromedriver = Chromedriver::start().await;
     let driver = chromedriver.browser().await;
     // The browser is closed whatever happens; a panic is re-raised after.
-    let outcome = AssertUnwindSafe(scenario(&driver, &server.base, seeded)).catch_unwind().await;
-    if outcome.is_err()
-        && let Ok(page) = driver.source().await
-    {
-        let url = driver.current_url().await.map(|u| u.to_string()).unwrap_or_default();
-        eprintln!("page at failure ({url}):\n{page}");
-    }
-    driver.quit().await.unwrap();
+    let outcome = browser::guarded(driver.clone(), scenario(&driver, &server.base, seeded)).await;
     drop(chromedriver);
     server.stop().await;
     h.close().await;

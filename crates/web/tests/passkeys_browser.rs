@@ -11,13 +11,10 @@
 
 mod browser;
 
-use std::panic::AssertUnwindSafe;
-
 use browser::{
     Chromedriver, Server, add_virtual_authenticator, click, element, element_with_text, fill, virtual_credentials,
     wait_for_path,
 };
-use futures::FutureExt as _;
 use secrecy::SecretString;
 use thirtyfour::prelude::*;
 use tutela_core::Config;
@@ -133,14 +130,7 @@ async fn a_passkey_registered_in_the_browser_signs_in_after_the_password_and_alo
     let chromedriver = Chromedriver::start().await;
     let driver = chromedriver.browser().await;
     // The browser is closed whatever happens; a panic is re-raised after.
-    let outcome = AssertUnwindSafe(scenario(&driver, &h, &base)).catch_unwind().await;
-    if outcome.is_err()
-        && let Ok(page) = driver.source().await
-    {
-        let url = driver.current_url().await.map(|u| u.to_string()).unwrap_or_default();
-        eprintln!("page at failure ({url}):\n{page}");
-    }
-    driver.quit().await.unwrap();
+    let outcome = browser::guarded(driver.clone(), scenario(&driver, &h, &base)).await;
     drop(chromedriver);
     server.stop().await;
     h.close().await;

@@ -174,6 +174,22 @@ impl Chromedriver {
 }
 
 /// The first element matching `by`, waiting for it.
+/// Runs `scenario` in the browser. If it panics, the page it failed on is printed; the
+/// browser is quit either way, and the panic comes back for the caller to re-raise once it
+/// has cleaned up.
+pub async fn guarded(driver: WebDriver, scenario: impl std::future::Future<Output = ()>) -> std::thread::Result<()> {
+    use futures::FutureExt as _;
+    let outcome = std::panic::AssertUnwindSafe(scenario).catch_unwind().await;
+    if outcome.is_err()
+        && let Ok(page) = driver.source().await
+    {
+        let url = driver.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+        eprintln!("page at failure ({url}):\n{page}");
+    }
+    driver.quit().await.unwrap();
+    outcome
+}
+
 pub async fn element(driver: &WebDriver, by: By) -> WebElement {
     let what = format!("{by:?}");
     driver.query(by).wait(WAIT, POLL).desc(&what).first().await.unwrap_or_else(|e| panic!("waiting for {what}: {e}"))
