@@ -50,6 +50,8 @@ pub struct BreakGlassView {
     pub id: Uuid,
     pub customer_id: Uuid,
     pub user_id: Uuid,
+    /// The requester's e-mail address (their id when the account is gone).
+    pub user_email: String,
     pub justification: String,
     pub state: BreakGlassState,
     pub minutes: i64,
@@ -70,12 +72,13 @@ pub(crate) fn state(row: &BreakGlassRow, now: OffsetDateTime) -> BreakGlassState
     }
 }
 
-fn view(row: BreakGlassRow, now: OffsetDateTime) -> BreakGlassView {
+fn view(row: BreakGlassRow, user_email: String, now: OffsetDateTime) -> BreakGlassView {
     BreakGlassView {
         state: state(&row, now),
         id: row.id,
         customer_id: row.customer_id,
         user_id: row.user_id,
+        user_email,
         justification: row.justification,
         minutes: row.minutes,
         requested_at: row.requested_at,
@@ -85,6 +88,11 @@ fn view(row: BreakGlassRow, now: OffsetDateTime) -> BreakGlassView {
 }
 
 impl Tutela {
+    async fn break_glass_view(&self, row: BreakGlassRow) -> CoreResult<BreakGlassView> {
+        let email = self.store.user_get(row.user_id).await?.map_or_else(|| row.user_id.to_string(), |u| u.email);
+        Ok(view(row, email, self.clock.now()))
+    }
+
     pub async fn break_glass_policy(&self) -> CoreResult<BreakGlassPolicy> {
         match self.store.meta_get(POLICY_KEY).await? {
             Some(bytes) => serde_json::from_slice(&bytes)
@@ -147,7 +155,7 @@ impl Tutela {
                 "alert": true
             }));
         self.audit.commit(vec![Mutation::Org(OrgChange::PutBreakGlass(row.clone()))], vec![event]).await?;
-        Ok(view(row, now))
+        self.break_glass_view(row).await
     }
 
     /// Grants or denies a pending request. The requester cannot decide their own.
@@ -169,7 +177,7 @@ impl Tutela {
             .customer(row.customer_id)
             .detail(serde_json::json!({ "request": id, "user": row.user_id, "status": row.status, "alert": true }));
         self.audit.commit(vec![Mutation::Org(OrgChange::PutBreakGlass(row.clone()))], vec![event]).await?;
-        Ok(view(row, now))
+        self.break_glass_view(row).await
     }
 
     /// Ends access before its time: the requester, or an approver.
@@ -205,7 +213,10 @@ impl Tutela {
             (false, Some(user)) => self.store.break_glass_for_user(user).await?,
             (false, None) => Vec::new(),
         };
-        let now = self.clock.now();
-        Ok(rows.into_iter().map(|r| view(r, now)).collect())
+        let mut views = Vec::with_capacity(rows.len());
+        for row in rows {
+            views.push(self.break_glass_view(row).await?);
+        }
+        Ok(views)
     }
 }
