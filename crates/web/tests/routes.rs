@@ -198,6 +198,24 @@ fn table() -> Vec<(Method, &'static str, Option<serde_json::Value>, &'static [&'
             ADMIN,
         ),
         (Method::GET, "/api/v1/access/separation-of-duties/violations", None, AUDIT),
+        (Method::GET, "/api/v1/access/break-glass-policy", None, EVERYONE),
+        (
+            Method::PUT,
+            "/api/v1/access/break-glass-policy",
+            Some(json!({"approval_required": false, "max_minutes": 240})),
+            ADMIN,
+        ),
+        (Method::GET, "/api/v1/break-glass", None, EVERYONE),
+        (
+            Method::POST,
+            "/api/v1/customers/{customer}/break-glass",
+            Some(json!({"justification": "route table: checking who may break the glass", "minutes": 30})),
+            CUSTOMER_READERS,
+        ),
+        // No built-in role holds access.approve: deciding is refused to all of them, and so is
+        // ending a request that is not one's own.
+        (Method::POST, "/api/v1/break-glass/{share}/decision", Some(json!({"grant": true})), &[]),
+        (Method::POST, "/api/v1/break-glass/{share}/end", None, &[]),
         (Method::GET, "/api/v1/audit/events", None, AUDIT),
         (Method::POST, "/api/v1/audit/verify", None, AUDIT),
         (Method::GET, "/api/v1/audit/export", None, AUDIT),
@@ -256,7 +274,8 @@ async fn route_role_table(backend: Backend) {
             .replace("{customer}", "{id}")
             .replace("{user}", "{id}")
             .replace("{session}", "{id}")
-            .replace("{field}", "{id}");
+            .replace("{field}", "{id}")
+            .replace("/break-glass/{share}", "/break-glass/{id}");
         covered.insert((method.as_str().to_lowercase(), template));
     }
     let missing: Vec<_> = documented.difference(&covered).collect();

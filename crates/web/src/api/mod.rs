@@ -4,6 +4,7 @@
 mod access;
 mod audit;
 mod auth;
+mod break_glass;
 mod customers;
 pub mod health;
 mod keys;
@@ -65,4 +66,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(keys::router())
         .merge(org::router())
         .merge(access::router())
+        .merge(break_glass::router())
 }

@@ -17,11 +17,13 @@ pub enum Nav {
     Org,
     Audit,
     Access,
+    BreakGlass,
 }
 
 impl Nav {
     /// Menu order; the first page a user may open is their start page.
-    pub const ALL: [Nav; 7] = [Nav::Customers, Nav::Import, Nav::Schema, Nav::Users, Nav::Org, Nav::Audit, Nav::Access];
+    pub const ALL: [Nav; 8] =
+        [Nav::Customers, Nav::Import, Nav::Schema, Nav::Users, Nav::Org, Nav::Audit, Nav::Access, Nav::BreakGlass];
 
     pub fn href(self) -> &'static str {
         match self {
@@ -32,6 +34,7 @@ impl Nav {
             Self::Org => "/org",
             Self::Audit => "/audit",
             Self::Access => "/access",
+            Self::BreakGlass => "/break-glass",
         }
     }
 
@@ -44,6 +47,7 @@ impl Nav {
             Self::Org => "nav-org",
             Self::Audit => "nav-audit",
             Self::Access => "nav-access",
+            Self::BreakGlass => "nav-break-glass",
         }
     }
 
@@ -55,14 +59,20 @@ impl Nav {
             Self::Users | Self::Org => Permission::UserManage,
             Self::Audit => Permission::AuditRead,
             Self::Access => Permission::RoleManage,
+            Self::BreakGlass => Permission::AccessApprove,
         }
     }
 
     /// Whether the principal may open the page. The access policy is edited with
-    /// `role.manage` and read by user administrators and auditors too.
+    /// `role.manage` and read by user administrators and auditors too. Emergency access is
+    /// asked for with `customer.read`, decided with `access.approve` and its policy set with
+    /// `role.manage`.
     pub fn shown_to(self, principal: &Principal) -> bool {
         match self {
             Self::Access => [Permission::RoleManage, Permission::UserManage, Permission::AuditRead]
+                .into_iter()
+                .any(|p| principal.has(p)),
+            Self::BreakGlass => [Permission::CustomerRead, Permission::AccessApprove, Permission::RoleManage]
                 .into_iter()
                 .any(|p| principal.has(p)),
             _ => principal.has(self.permission()),

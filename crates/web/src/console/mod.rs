@@ -10,6 +10,7 @@ mod access_sod;
 mod account;
 mod assets;
 mod audit;
+mod break_glass;
 mod customer_detail;
 mod customer_form;
 mod customer_reveal;
@@ -90,6 +91,10 @@ pub fn router() -> Router<AppState> {
         .route("/access/sod", post(access_sod::add))
         .route("/access/sod/remove", post(access_sod::remove))
         .route("/access/explain", get(access_policy::explain_redirect))
+        .route("/break-glass", get(break_glass::page).post(break_glass::request))
+        .route("/break-glass/policy", post(break_glass::set_policy))
+        .route("/break-glass/{id}/decision", post(break_glass::decide))
+        .route("/break-glass/{id}/end", post(break_glass::end))
         .route("/roles", get(roles::page))
         .route("/roles/{id}", post(roles::save))
         .route("/account", get(account::page))
