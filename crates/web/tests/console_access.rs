@@ -500,7 +500,44 @@ async fn separation_of_duties(backend: Backend) {
     f.h.close().await;
 }
 
+/// Emergency access: a request with too short a reason is refused next to its field and kept;
+/// a good one opens the record to its requester, read only, until it is ended.
+async fn emergency_access_opens_a_record_for_a_while(backend: Backend) {
+    let f = fixture(backend).await;
+    let csrf = get(&f.app, "/roles", Some(&f.admin), "en").await.csrf();
+    let sales = role_id(&f.h, "sales").await;
+    post(&f.app, &format!("/roles/{sales}"), &f.admin, "en", &[("_csrf", &csrf), ("scope", "own")]).await;
+    let customer = customer_of(&f.h, &f.alice, "急救").await.to_string();
+    let record = format!("/customers/{customer}");
+    assert_eq!(get(&f.app, &record, Some(&f.bob), "en").await.status, StatusCode::NOT_FOUND);
+
+    let page = get(&f.app, "/break-glass", Some(&f.bob), "zh-CN").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("紧急访问"), "{}", page.body);
+    assert_no_inline_code("/break-glass", &page.body);
+    let csrf = page.csrf();
+    let short = [("_csrf", csrf.as_str()), ("customer", &customer), ("justification", "need it"), ("minutes", "30")];
+    let a = post(&f.app, "/break-glass", &f.bob, "en", &short).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(a.body.contains("need it"), "the justification is kept");
+    assert_eq!(get(&f.app, &record, Some(&f.bob), "en").await.status, StatusCode::NOT_FOUND, "nothing granted");
+
+    let why = "the customer is on the phone about a fraudulent order";
+    let good = [("_csrf", csrf.as_str()), ("customer", &customer), ("justification", why), ("minutes", "10")];
+    let a = post(&f.app, "/break-glass", &f.bob, "en", &good).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    assert_eq!(get(&f.app, &record, Some(&f.bob), "en").await.status, StatusCode::OK, "opened");
+    let listed = get(&f.app, "/break-glass", Some(&f.bob), "en").await;
+    assert!(listed.body.contains(why) && listed.body.contains("bob@example.com"), "{}", listed.body);
+
+    // Within the session's idle time, past the access's ten minutes.
+    f.h.clock.advance(time::Duration::minutes(11));
+    assert_eq!(get(&f.app, &record, Some(&f.bob), "en").await.status, StatusCode::NOT_FOUND, "ended on its own");
+    f.h.close().await;
+}
+
 tutela_core::on_both_stores! {
+    emergency_access_opens_a_record_for_a_while_ => emergency_access_opens_a_record_for_a_while;
     pages_in_both_languages_for_the_right_roles_ => pages_in_both_languages_for_the_right_roles;
     departments_teams_and_a_refused_cycle_ => departments_teams_and_a_refused_cycle;
     sharing_a_record_lets_the_other_user_open_it_ => sharing_a_record_lets_the_other_user_open_it;
