@@ -96,7 +96,7 @@ async fn approval_by_someone_else(backend: Backend) {
     let (record, token) = setup(&h).await;
     let policy = BreakGlassPolicy { approval_required: true, max_minutes: 60 };
     t.set_break_glass_policy(&admin(), policy).await.unwrap();
-    assert_eq!(t.break_glass_policy().await.unwrap(), policy);
+    assert_eq!(t.break_glass_policy(&admin()).await.unwrap(), policy);
     let bad = BreakGlassPolicy { approval_required: true, max_minutes: 0 };
     assert!(matches!(t.set_break_glass_policy(&admin(), bad).await, Err(CoreError::Invalid { .. })));
 

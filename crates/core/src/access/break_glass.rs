@@ -93,7 +93,17 @@ impl Tutela {
         Ok(view(row, email, self.clock.now()))
     }
 
-    pub async fn break_glass_policy(&self) -> CoreResult<BreakGlassPolicy> {
+    /// The policy, for those it concerns: who may request, decide, set or audit.
+    pub async fn break_glass_policy(&self, principal: &Principal) -> CoreResult<BreakGlassPolicy> {
+        let concerned =
+            [Permission::CustomerRead, Permission::AccessApprove, Permission::RoleManage, Permission::AuditRead];
+        if !concerned.into_iter().any(|p| principal.has(p)) {
+            self.require(principal, Permission::RoleManage, "access.break_glass.policy.read").await?;
+        }
+        self.break_glass_policy_in_force().await
+    }
+
+    async fn break_glass_policy_in_force(&self) -> CoreResult<BreakGlassPolicy> {
         match self.store.meta_get(POLICY_KEY).await? {
             Some(bytes) => serde_json::from_slice(&bytes)
                 .map_err(|e| CoreError::Internal(format!("stored break-glass policy: {e}"))),
@@ -130,7 +140,7 @@ impl Tutela {
                 format!("explain why in {MIN_JUSTIFICATION} to {MAX_JUSTIFICATION} characters"),
             ));
         }
-        let policy = self.break_glass_policy().await?;
+        let policy = self.break_glass_policy_in_force().await?;
         if !(5..=policy.max_minutes).contains(&minutes) {
             return Err(CoreError::invalid("minutes", format!("5 to {} minutes", policy.max_minutes)));
         }

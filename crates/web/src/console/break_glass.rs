@@ -147,7 +147,7 @@ pub async fn page(State(state): State<AppState>, console: Console, Query(q): Que
 async fn render_page(state: &AppState, console: &Console, notice: Option<&str>, forms: Forms) -> ConsoleResult {
     let p = &console.principal;
     let chrome = console.chrome(Some(Nav::BreakGlass));
-    let policy = state.tutela.break_glass_policy().await.map_err(|e| console.core_error(e))?;
+    let policy = state.tutela.break_glass_policy(p).await.map_err(|e| console.core_error(e))?;
     let views = state.tutela.break_glass_requests(p).await.map_err(|e| console.core_error(e))?;
     let approver = p.has(Permission::AccessApprove);
     let mut lines = Vec::with_capacity(views.len());
