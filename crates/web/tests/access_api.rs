@@ -6,93 +6,13 @@
 
 mod support;
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
-use http_body_util::BodyExt as _;
-use secrecy::ExposeSecret as _;
+use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::create_user;
-use tower::ServiceExt as _;
-use tutela_core::policy::{Credential, Permission, Principal};
+use support::json_api::{Api, api};
+use support::user_with_token;
+use tutela_core::policy::Permission;
 use tutela_core::testing::{Backend, Harness};
-use tutela_web::{AppState, router};
 use uuid::Uuid;
-
-struct Answer {
-    status: StatusCode,
-    content_type: String,
-    body: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or(Value::Null)
-    }
-
-    #[track_caller]
-    fn ok(&self, status: StatusCode) -> Value {
-        assert_eq!(self.status, status, "{}", self.body);
-        self.json()
-    }
-
-    /// A problem document of `status`, naming `field` when given.
-    #[track_caller]
-    fn problem(&self, status: StatusCode, field: Option<&str>) -> Value {
-        assert_eq!(self.status, status, "{}", self.body);
-        assert_eq!(self.content_type, "application/problem+json", "{}", self.body);
-        let problem = self.json();
-        assert!(problem["type"].as_str().is_some_and(|t| t.starts_with("urn:tutela:problem:")), "{problem}");
-        if let Some(field) = field {
-            assert_eq!(problem["field"], field, "{problem}");
-        }
-        problem
-    }
-}
-
-struct Api {
-    app: Router,
-}
-
-impl Api {
-    async fn call(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> Answer {
-        let mut request =
-            Request::builder().method(method).uri(path).header(header::AUTHORIZATION, format!("Bearer {token}"));
-        let body = match body {
-            Some(json) => {
-                request = request.header(header::CONTENT_TYPE, "application/json");
-                Body::from(json.to_string())
-            }
-            None => Body::empty(),
-        };
-        let response = self.app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
-        let status = response.status();
-        let content_type =
-            response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        Answer { status, content_type, body: String::from_utf8_lossy(&bytes).into_owned() }
-    }
-
-    async fn get(&self, path: &str, token: &str) -> Answer {
-        self.call(Method::GET, path, token, None).await
-    }
-
-    async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
-        self.call(Method::POST, path, token, Some(body)).await
-    }
-
-    async fn put(&self, path: &str, token: &str, body: Value) -> Answer {
-        self.call(Method::PUT, path, token, Some(body)).await
-    }
-
-    async fn delete(&self, path: &str, token: &str) -> Answer {
-        self.call(Method::DELETE, path, token, None).await
-    }
-}
-
-fn api(h: &Harness) -> Api {
-    Api { app: router(AppState { tutela: h.tutela.clone(), secure_cookies: true }) }
-}
 
 const ADMIN: &[Permission] = &[
     Permission::UserManage,
@@ -103,22 +23,6 @@ const ADMIN: &[Permission] = &[
 ];
 const SALES: &[Permission] =
     &[Permission::CustomerRead, Permission::CustomerWrite, Permission::RevealConfidential, Permission::CustomerExport];
-
-/// A new user holding `roles`, with an API token scoped to `permissions`.
-async fn user_with_token(h: &Harness, email: &str, roles: &[&str], permissions: &[Permission]) -> (Uuid, String) {
-    create_user(h, email, roles).await;
-    let user = h.tutela.store().user_by_email(email).await.unwrap().unwrap();
-    let owner = Principal::direct(
-        Some(user.id),
-        email.to_owned(),
-        permissions.iter().copied().collect(),
-        Credential::Session,
-        None,
-    );
-    let scopes: Vec<String> = permissions.iter().map(|p| p.as_str().to_owned()).collect();
-    let token = h.tutela.create_api_token(&owner, "test", &scopes, None).await.unwrap();
-    (user.id, token.token.expose_secret().to_owned())
-}
 
 async fn admin(h: &Harness) -> String {
     user_with_token(h, "admin@example.com", &["administrator"], ADMIN).await.1

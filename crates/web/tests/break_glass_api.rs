@@ -5,104 +5,19 @@
 
 mod support;
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
-use http_body_util::BodyExt as _;
-use secrecy::ExposeSecret as _;
-use serde_json::{Value, json};
-use support::create_user;
-use tower::ServiceExt as _;
-use tutela_core::policy::{Credential, Permission, Principal};
+use axum::http::StatusCode;
+use serde_json::json;
+use support::json_api::{Api, api};
+use support::user_with_token;
+use tutela_core::policy::Permission;
 use tutela_core::testing::{Backend, Harness};
-use tutela_web::{AppState, router};
 use uuid::Uuid;
-
-struct Answer {
-    status: StatusCode,
-    content_type: String,
-    body: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or(Value::Null)
-    }
-
-    #[track_caller]
-    fn ok(&self, status: StatusCode) -> Value {
-        assert_eq!(self.status, status, "{}", self.body);
-        self.json()
-    }
-
-    #[track_caller]
-    fn problem(&self, status: StatusCode, field: Option<&str>) -> Value {
-        assert_eq!(self.status, status, "{}", self.body);
-        assert_eq!(self.content_type, "application/problem+json", "{}", self.body);
-        let problem = self.json();
-        if let Some(field) = field {
-            assert_eq!(problem["field"], field, "{problem}");
-        }
-        problem
-    }
-}
-
-struct Api {
-    app: Router,
-}
-
-impl Api {
-    async fn call(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> Answer {
-        let mut request =
-            Request::builder().method(method).uri(path).header(header::AUTHORIZATION, format!("Bearer {token}"));
-        let body = match body {
-            Some(json) => {
-                request = request.header(header::CONTENT_TYPE, "application/json");
-                Body::from(json.to_string())
-            }
-            None => Body::empty(),
-        };
-        let response = self.app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
-        let status = response.status();
-        let content_type =
-            response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        Answer { status, content_type, body: String::from_utf8_lossy(&bytes).into_owned() }
-    }
-
-    async fn get(&self, path: &str, token: &str) -> Answer {
-        self.call(Method::GET, path, token, None).await
-    }
-
-    async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
-        self.call(Method::POST, path, token, Some(body)).await
-    }
-
-    async fn put(&self, path: &str, token: &str, body: Value) -> Answer {
-        self.call(Method::PUT, path, token, Some(body)).await
-    }
-}
 
 const ADMIN: &[Permission] = &[Permission::UserManage, Permission::RoleManage, Permission::AuditRead];
 const OWN_SALES: &[Permission] = &[Permission::CustomerRead, Permission::CustomerWrite];
 const REQUESTING_APPROVER: &[Permission] = &[Permission::CustomerRead, Permission::AccessApprove];
 const APPROVER: &[Permission] = &[Permission::AccessApprove];
 const WHY: &str = "Customer escalated ticket #4711; owner is on leave and the complaint is due today.";
-
-async fn user_with_token(h: &Harness, email: &str, roles: &[&str], permissions: &[Permission]) -> (Uuid, String) {
-    create_user(h, email, roles).await;
-    let user = h.tutela.store().user_by_email(email).await.unwrap().unwrap();
-    let owner = Principal::direct(
-        Some(user.id),
-        email.to_owned(),
-        permissions.iter().copied().collect(),
-        Credential::Session,
-        None,
-    );
-    let scopes: Vec<String> = permissions.iter().map(|p| p.as_str().to_owned()).collect();
-    let token = h.tutela.create_api_token(&owner, "test", &scopes, None).await.unwrap();
-    (user.id, token.token.expose_secret().to_owned())
-}
 
 async fn role(api: &Api, admin: &str, name: &str, permissions: &[Permission]) {
     let permissions: Vec<&str> = permissions.iter().map(|p| p.as_str()).collect();
@@ -126,7 +41,7 @@ struct Scene {
 
 async fn scene(backend: Backend) -> Scene {
     let h = Harness::new(backend).await;
-    let api = Api { app: router(AppState { tutela: h.tutela.clone(), secure_cookies: true }) };
+    let api = api(&h);
     let (_, admin) = user_with_token(&h, "admin@example.com", &["administrator"], ADMIN).await;
     role(&api, &admin, "own-sales", OWN_SALES).await;
     role(&api, &admin, "own-approver", REQUESTING_APPROVER).await;

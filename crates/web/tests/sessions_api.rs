@@ -6,10 +6,9 @@ mod support;
 
 use axum::Router;
 use axum::http::{Method, StatusCode, header};
-use secrecy::ExposeSecret as _;
 use serde_json::{Value, json};
-use support::{Answer, Call, call, create_user, get};
-use tutela_core::policy::{Credential, Permission, Principal};
+use support::{Answer, Call, call, create_user, get, user_with_token};
+use tutela_core::policy::Permission;
 use tutela_core::testing::{Backend, Harness, SignInAs};
 use tutela_store::UserStatus;
 use tutela_web::{AppState, router};
@@ -42,22 +41,6 @@ async fn with_bearer(app: &Router, method: Method, path: &str, token: &str) -> A
 
 async fn session_id(h: &Harness, token: &str) -> Uuid {
     h.tutela.signed_in_session(token, None).await.unwrap().1
-}
-
-/// A bearer token of a new user holding `role`, with all of the role's permissions.
-async fn token_of(h: &Harness, email: &str, role: &str, permissions: &[Permission]) -> (Uuid, String) {
-    create_user(h, email, &[role]).await;
-    let user = h.tutela.store().user_by_email(email).await.unwrap().unwrap();
-    let owner = Principal::direct(
-        Some(user.id),
-        email.to_owned(),
-        permissions.iter().copied().collect(),
-        Credential::Session,
-        None,
-    );
-    let scopes: Vec<String> = permissions.iter().map(|p| p.as_str().to_owned()).collect();
-    let token = h.tutela.create_api_token(&owner, "test", &scopes, None).await.unwrap();
-    (user.id, token.token.expose_secret().to_owned())
 }
 
 async fn a_user_lists_and_ends_their_sessions(backend: Backend) {
@@ -109,8 +92,9 @@ async fn a_user_lists_and_ends_their_sessions(backend: Backend) {
 async fn an_administrator_ends_anyones_sessions(backend: Backend) {
     let h = Harness::new(backend).await;
     let app = app(&h);
-    let (_, admin) = token_of(&h, "admin@example.com", "administrator", &[Permission::UserManage]).await;
-    let (sales_id, sales_token) = token_of(&h, "sales@example.com", "sales", &[Permission::CustomerRead]).await;
+    let (_, admin) = user_with_token(&h, "admin@example.com", &["administrator"], &[Permission::UserManage]).await;
+    let (sales_id, sales_token) =
+        user_with_token(&h, "sales@example.com", &["sales"], &[Permission::CustomerRead]).await;
     let mut sales = SignInAs::new("sales@example.com", support::PASSWORD);
     let first = sales.sign_in(&h, None, None).await;
     let second = sales.sign_in(&h, None, None).await;

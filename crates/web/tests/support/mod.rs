@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test crate uses its own subset
 
+pub mod json_api;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
@@ -109,4 +111,20 @@ pub async fn get(app: &Router, path: &str, session: Option<&str>, lang: &str) ->
 
 pub fn form(pairs: &[(&str, &str)]) -> String {
     serde_html_form::to_string(pairs).unwrap()
+}
+
+/// A new user holding `roles`, with an API token scoped to `permissions`.
+pub async fn user_with_token(
+    h: &Harness,
+    email: &str,
+    roles: &[&str],
+    permissions: &[Permission],
+) -> (uuid::Uuid, String) {
+    create_user(h, email, roles).await;
+    let user = h.tutela.store().user_by_email(email).await.unwrap().unwrap();
+    let owner =
+        Principal::direct(Some(user.id), email, permissions.iter().copied().collect(), Credential::Session, None);
+    let scopes: Vec<String> = permissions.iter().map(|p| p.as_str().to_owned()).collect();
+    let token = h.tutela.create_api_token(&owner, "test", &scopes, None).await.unwrap();
+    (user.id, token.token.expose_secret().to_owned())
 }
