@@ -1,12 +1,14 @@
 //! Configuration: defaults, then `tutela.toml`, then `TUTELA_*` environment variables, then
 //! flags, in rising precedence. Secrets are read from files, never from the command line.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+use tutela_core::identity::UnknownUsers;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -18,6 +20,7 @@ pub struct Config {
     pub session: SessionConfig,
     pub password: PasswordConfig,
     pub keys: KeysConfig,
+    pub oidc: OidcConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -60,6 +63,45 @@ pub struct KeysConfig {
     pub passphrase_file: Option<PathBuf>,
 }
 
+/// Single sign-on with an OpenID provider (see `tutela.toml.example`, which explains each key).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcConfig {
+    pub enabled: bool,
+    pub issuer: String,
+    pub client_id: String,
+    /// A file holding the client secret (else `TUTELA_OIDC_CLIENT_SECRET`; neither: a
+    /// public client, PKCE alone).
+    pub client_secret_file: Option<PathBuf>,
+    pub scopes: Vec<String>,
+    pub groups_claim: String,
+    pub group_roles: BTreeMap<String, Vec<String>>,
+    pub unknown_users: UnknownUsers,
+    pub link_by_email: bool,
+    pub mfa_amr: Vec<String>,
+    pub mfa_acr: Vec<String>,
+    pub timeout_seconds: u64,
+}
+
+impl Default for OidcConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            issuer: String::new(),
+            client_id: String::new(),
+            client_secret_file: None,
+            scopes: vec!["openid".into(), "email".into(), "profile".into()],
+            groups_claim: "groups".into(),
+            group_roles: BTreeMap::new(),
+            unknown_users: UnknownUsers::Refuse,
+            link_by_email: false,
+            mfa_amr: Vec::new(),
+            mfa_acr: Vec::new(),
+            timeout_seconds: 10,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -76,6 +118,7 @@ impl Default for Config {
             session: SessionConfig { idle_minutes: 30, absolute_hours: 12 },
             password: PasswordConfig { min_length: 12 },
             keys: KeysConfig { provider: "file".into(), key_file: None, passphrase_file: None },
+            oidc: OidcConfig::default(),
         }
     }
 }
@@ -84,7 +127,7 @@ impl Default for Config {
 fn is_config_key(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
     ["data_dir", "database_url"].contains(&key.as_str())
-        || ["server__", "session__", "password__", "keys__"].iter().any(|section| key.starts_with(section))
+        || ["server__", "session__", "password__", "keys__", "oidc__"].iter().any(|section| key.starts_with(section))
 }
 
 impl Config {
@@ -137,5 +180,12 @@ mod tests {
         assert_eq!(loaded.password.min_length, default.password.min_length);
         assert_eq!(loaded.session.idle_minutes, default.session.idle_minutes);
         assert_eq!(loaded.keys.provider, default.keys.provider);
+        let (oidc, default_oidc) = (&loaded.oidc, &default.oidc);
+        assert_eq!(
+            (oidc.enabled, &oidc.scopes, &oidc.groups_claim),
+            (false, &default_oidc.scopes, &default_oidc.groups_claim)
+        );
+        assert_eq!((oidc.unknown_users, oidc.link_by_email), (default_oidc.unknown_users, default_oidc.link_by_email));
+        assert_eq!((&oidc.mfa_amr, oidc.timeout_seconds), (&default_oidc.mfa_amr, default_oidc.timeout_seconds));
     }
 }

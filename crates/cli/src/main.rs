@@ -9,6 +9,7 @@ mod commands;
 mod config;
 mod open;
 mod progress;
+mod sso;
 mod tls;
 
 use std::path::PathBuf;

@@ -100,10 +100,19 @@ pub async fn open_tutela(config: &Config, create: bool) -> anyhow::Result<Arc<Tu
         session_absolute: time::Duration::hours(i64::from(config.session.absolute_hours)),
         password_min_length: config.password.min_length,
         relying_party: relying_party(config),
+        sso: crate::sso::sso_config(config)?,
         ..CoreConfig::default()
     };
     let tutela = Tutela::open(store, provider, Arc::new(SystemClock), PasswordHasher::new(), core).await?;
     Ok(Arc::new(tutela))
+}
+
+/// The console's address: `server.public_url`, or the console on this machine as `localhost`.
+pub fn console_url(config: &Config) -> String {
+    config.server.public_url.clone().unwrap_or_else(|| {
+        let scheme = if config.server.insecure_http { "http" } else { "https" };
+        format!("{scheme}://localhost:{}", config.server.listen.port())
+    })
 }
 
 /// Where passkeys are bound: `server.public_url`, or without one the console on this machine
@@ -111,11 +120,7 @@ pub async fn open_tutela(config: &Config, create: bool) -> anyhow::Result<Arc<Tu
 /// address, plain http elsewhere than localhost) turns them off, with a warning, rather than
 /// keeping the server from starting.
 pub fn relying_party(config: &Config) -> Option<RelyingParty> {
-    let url = config.server.public_url.clone().unwrap_or_else(|| {
-        let scheme = if config.server.insecure_http { "http" } else { "https" };
-        format!("{scheme}://localhost:{}", config.server.listen.port())
-    });
-    match RelyingParty::for_url(&url, "server.public_url") {
+    match RelyingParty::for_url(&console_url(config), "server.public_url") {
         Ok(rp) => Some(rp),
         Err(e) => {
             tracing::warn!(error = %e, "passkeys are off");

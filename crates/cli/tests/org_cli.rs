@@ -1,53 +1,21 @@
 //! The real `tutela` binary administering the organisation and explaining access, on SQLite
 //! and PostgreSQL: names and flags in errors, exit codes, `--json`, and the audit trail.
 
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Output};
-use std::sync::Arc;
 
 use secrecy::SecretString;
 use serde_json::Value;
-use tutela_core::clock::SystemClock;
+use support::{expect, init, open};
 use tutela_core::identity::NewUser;
 use tutela_core::policy::{Credential, Permission, Principal};
-use tutela_core::{Config, Tutela};
-use tutela_crypto::password::PasswordHasher;
-use tutela_crypto::provider::KeyFileProvider;
-use tutela_store::Store;
 use uuid::Uuid;
-
-const PASSWORD: &str = "a long admin password";
-
-fn tutela(data: &Path, db: &str, args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tutela"));
-    c.arg("--data-dir").arg(data);
-    if !db.is_empty() {
-        c.arg("--database-url").arg(db);
-    }
-    c.env_remove("TUTELA_LOG").args(args).output().unwrap()
-}
-
-/// Runs the binary and expects `code`; returns stdout, stderr.
-#[track_caller]
-fn expect(data: &Path, db: &str, args: &[&str], code: i32) -> (String, String) {
-    let out = tutela(data, db, args);
-    let (stdout, stderr) =
-        (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
-    assert_eq!(out.status.code(), Some(code), "tutela {args:?}\nstdout: {stdout}\nstderr: {stderr}");
-    (stdout, stderr)
-}
 
 /// The installation opened in-process, to add what the command line does not make: a sales
 /// user and a customer of theirs.
 async fn seed(data: &Path, db: &str) -> Uuid {
-    let store: Arc<dyn Store> = if db.is_empty() {
-        Arc::new(tutela_store_sqlite::SqliteStore::open(&data.join("tutela.db")).await.unwrap())
-    } else {
-        Arc::new(tutela_store_postgres::PgStore::connect(db).await.unwrap())
-    };
-    let provider = Arc::new(KeyFileProvider::open(&data.join("keys/root.key")).unwrap());
-    let hasher = PasswordHasher::with_params(256, 1, 1, 2);
-    let t = Tutela::open(store, provider, Arc::new(SystemClock), hasher, Config::default()).await.unwrap();
+    let t = open(data, db).await;
     let admin = Principal::direct(None, "seed", [Permission::UserManage].into(), Credential::LocalCli, None);
     let new = NewUser {
         email: "sales@example.com".into(),
@@ -69,11 +37,22 @@ async fn seed(data: &Path, db: &str) -> Uuid {
     customer
 }
 
+/// Address ranges: set, refused by entry, listed, lifted.
+fn networks(data: &Path, db: &str) {
+    let (out, _) = expect(data, db, &["access", "networks"], 0);
+    assert!(out.contains("no address restrictions"), "{out}");
+    let (_, err) = expect(data, db, &["access", "networks", "--user", "sales@example.com", "--allow", "10.0.0/33"], 2);
+    assert!(err.contains("--allow: entry 1: \"10.0.0/33\""), "{err}");
+    let (_, err) = expect(data, db, &["access", "networks", "--allow", "10.0.0.0/8"], 2);
+    assert!(err.contains("--user"), "clap wants the user: {err}");
+    let (out, _) = expect(data, db, &["access", "networks", "--user", "sales@example.com", "--allow", "10.1.2.3/8"], 0);
+    assert!(out.contains("user sales@example.com: 10.0.0.0/8"), "{out}");
+    let (out, _) = expect(data, db, &["--json", "access", "networks", "--user", "sales@example.com"], 0);
+    assert_eq!(out.trim(), "[]", "no --allow lifts it");
+}
+
 async fn org_and_explain(data: &Path, db: &str) {
-    let password_file = data.with_extension("pw");
-    std::fs::write(&password_file, format!("{PASSWORD}\n")).unwrap();
-    let pw = password_file.to_str().unwrap();
-    expect(data, db, &["init", "--admin-email", "admin@example.com", "--admin-password-file", pw], 0);
+    init(data, db);
     let customer = seed(data, db).await.to_string();
 
     let (out, _) = expect(data, db, &["org", "show"], 0);
@@ -154,6 +133,8 @@ async fn org_and_explain(data: &Path, db: &str) {
     let (_, err) = expect(data, db, &["access", "explain", "--user", "who@example.com", "--customer", &customer], 2);
     assert!(err.contains("--user: no user"), "{err}");
 
+    networks(data, db);
+
     // Every change and explanation is in the audit log, by the operator.
     let exported = data.with_extension("audit.jsonl");
     expect(data, db, &["audit", "export", "--out", exported.to_str().unwrap()], 0);
@@ -165,6 +146,7 @@ async fn org_and_explain(data: &Path, db: &str) {
         "org.team.delete",
         "org.membership.set",
         "access.explain",
+        "access.networks.set",
     ] {
         assert!(
             lines.lines().any(|l| l.contains(&format!("\"{action}\"")) && l.contains("cli:")),

@@ -4,6 +4,11 @@ use std::sync::Mutex;
 
 use time::OffsetDateTime;
 
+/// A time as RFC 3339 text, for messages and audit details.
+pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> OffsetDateTime;
 }

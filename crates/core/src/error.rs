@@ -18,6 +18,9 @@ pub enum CoreError {
     /// The second factor is required before this.
     #[error("second factor required")]
     SecondFactorRequired,
+    /// Allowed, but policy puts it before an approver first; says why and what to do.
+    #[error("approval required: {0}")]
+    ApprovalRequired(String),
     /// Authenticated, but the role does not allow it.
     #[error("forbidden: {0}")]
     Forbidden(String),

@@ -122,7 +122,13 @@ pub(crate) fn invalidates(m: &Mutation) -> bool {
         | Mutation::InsertPasskey(_)
         | Mutation::UsePasskey { .. }
         | Mutation::SuspendPasskey { .. }
-        | Mutation::DeletePasskey { .. } => false,
+        | Mutation::DeletePasskey { .. }
+        // An export request is read when used; no principal depends on it.
+        | Mutation::PutExportRequest(_)
+        // A sign-in reads its link from the store; no principal depends on it (the user's
+        // roles, which one may change, are their own mutation).
+        | Mutation::InsertSsoIdentity(_)
+        | Mutation::TouchSsoIdentity { .. } => false,
     }
 }
 

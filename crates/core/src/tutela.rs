@@ -12,7 +12,7 @@ use tutela_store::{Mutation, RoleRow, Store};
 use crate::access::DataScope;
 use crate::audit::{self, AuditEvent, AuditLog, Outcome, VerifyReport};
 use crate::clock::Clock;
-use crate::identity::{Ceremonies, Lockouts, PasswordPolicy, RelyingParty, SignInLimits};
+use crate::identity::{Ceremonies, Lockouts, PasswordPolicy, RelyingParty, SignInLimits, SsoConfig};
 use crate::keys::Keys;
 use crate::policy::{Permission, Principal, builtin_roles};
 use crate::schema::default_fields;
@@ -36,6 +36,8 @@ pub struct Config {
     pub sign_in: SignInLimits,
     /// Where passkeys are bound (from the console's public URL); `None` turns passkeys off.
     pub relying_party: Option<RelyingParty>,
+    /// Single sign-on with an OpenID provider; `None` turns it off.
+    pub sso: Option<SsoConfig>,
 }
 
 impl Default for Config {
@@ -52,6 +54,7 @@ impl Default for Config {
                 origin: "https://localhost:8443".into(),
                 name: "Tutela".into(),
             }),
+            sso: None,
         }
     }
 }

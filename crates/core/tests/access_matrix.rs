@@ -14,7 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use secrecy::ExposeSecret;
 use time::Duration;
 use tutela_core::CoreError;
-use tutela_core::access::{DepartmentInput, MembershipInput, OrgDefault, ShareInput, SharingRuleInput, TeamInput};
+use tutela_core::access::{
+    DepartmentInput, ExportApprovalPolicy, MembershipInput, OrgDefault, ShareInput, SharingRuleInput, TeamInput,
+};
 use tutela_core::identity::NewUser;
 use tutela_core::policy::{Credential, Permission, Principal};
 use tutela_core::testing::{Backend, Harness, principal, values};
@@ -577,11 +579,15 @@ async fn check_user(
 async fn policy_holds_across_the_matrix(backend: Backend) {
     let h = Harness::new(backend).await;
     let w = build(&h).await;
+    let admin = principal("policy@example.com", &[Permission::RoleManage]);
+    // The matrix checks what an export contains; when it needs an approver is checked in
+    // export_approval.rs.
+    let no_approval = ExportApprovalPolicy { max_rows: None, restricted: false, valid_hours: 24 };
+    h.tutela.set_export_approval_policy(&admin, no_approval).await.unwrap();
     check_everyone(&h, &w, OrgDefault::Private).await;
     // The one-hour share has run out; the others hold.
     h.clock.advance(Duration::hours(2));
     check_everyone(&h, &w, OrgDefault::Private).await;
-    let admin = principal("policy@example.com", &[Permission::RoleManage]);
     for default in [OrgDefault::ReadOnly, OrgDefault::ReadWrite] {
         h.tutela.set_org_default(&admin, default).await.unwrap();
         check_everyone(&h, &w, default).await;

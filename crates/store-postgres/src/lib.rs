@@ -7,17 +7,20 @@
 mod audit;
 mod convert;
 mod customers;
+mod exports;
 mod identity;
 mod org;
+mod sso;
 mod write;
 
 use async_trait::async_trait;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Row};
+use tutela_store::SsoIdentityRow;
 use tutela_store::{
     ApiTokenRow, AuditCheckpoint, AuditFilter, AuditRecord, BreakGlassRow, CustomerQuery, CustomerRow, DepartmentRow,
-    ErasureRecord, FieldDef, MembershipRow, PasskeyRow, RecordShareRow, RoleRow, RowScope, SessionRow, SharingRuleRow,
-    Store, StoreResult, StoredKey, TeamRow, UserRow, WrappedKeyRef, WriteTx,
+    ErasureRecord, ExportRequestRow, FieldDef, MembershipRow, NetworkRuleRow, PasskeyRow, RecordShareRow, RoleRow,
+    RowScope, SessionRow, SharingRuleRow, Store, StoreResult, StoredKey, TeamRow, UserRow, WrappedKeyRef, WriteTx,
 };
 use uuid::Uuid;
 
@@ -265,6 +268,10 @@ impl Store for PgStore {
         org::shares_where(&self.pool, "customer_id", customer_id).await
     }
 
+    async fn network_rules_list(&self) -> StoreResult<Vec<NetworkRuleRow>> {
+        org::network_rules(&self.pool).await
+    }
+
     async fn break_glass_get(&self, id: Uuid) -> StoreResult<Option<BreakGlassRow>> {
         org::break_glass_where(&self.pool, Some(("id", id)), 1).await.map(|mut v| v.pop())
     }
@@ -275,6 +282,22 @@ impl Store for PgStore {
 
     async fn break_glass_recent(&self, limit: u32) -> StoreResult<Vec<BreakGlassRow>> {
         org::break_glass_where(&self.pool, None, limit).await
+    }
+
+    async fn export_request_get(&self, id: Uuid) -> StoreResult<Option<ExportRequestRow>> {
+        exports::requests_where(&self.pool, Some(("id", id)), 1).await.map(|mut v| v.pop())
+    }
+
+    async fn export_requests_for_user(&self, user_id: Uuid) -> StoreResult<Vec<ExportRequestRow>> {
+        exports::requests_where(&self.pool, Some(("user_id", user_id)), u32::MAX).await
+    }
+
+    async fn export_requests_recent(&self, limit: u32) -> StoreResult<Vec<ExportRequestRow>> {
+        exports::requests_where(&self.pool, None, limit).await
+    }
+
+    async fn sso_identity(&self, issuer: &str, subject: &str) -> StoreResult<Option<SsoIdentityRow>> {
+        sso::get(&self.pool, issuer, subject).await
     }
 
     async fn passkey_get(&self, id: Uuid) -> StoreResult<Option<PasskeyRow>> {

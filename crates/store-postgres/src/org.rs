@@ -3,12 +3,12 @@
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
 use tutela_store::{
-    BreakGlassRow, DepartmentRow, MembershipRow, OrgChange, RecordShareRow, SharingRuleRow, StoreError, StoreResult,
-    TeamRow,
+    BreakGlassRow, DepartmentRow, MembershipRow, NetworkRuleRow, OrgChange, RecordShareRow, SharingRuleRow, StoreError,
+    StoreResult, TeamRow,
 };
 use uuid::Uuid;
 
-use crate::convert::backend_err;
+use crate::convert::{backend_err, json_list, parse_json_list};
 use crate::write::PgWriteTx;
 
 async fn all(pool: &PgPool, sql: &str) -> StoreResult<Vec<PgRow>> {
@@ -88,6 +88,25 @@ pub(crate) async fn shares_where(pool: &PgPool, column: &'static str, id: Uuid) 
         .collect())
 }
 
+pub(crate) async fn network_rules(pool: &PgPool) -> StoreResult<Vec<NetworkRuleRow>> {
+    let rows = all(
+        pool,
+        "SELECT subject_kind, subject_id, networks::text, updated_at FROM network_rules
+         ORDER BY subject_kind, subject_id",
+    )
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(NetworkRuleRow {
+                subject_kind: r.get(0),
+                subject_id: r.get(1),
+                networks: parse_json_list("network_rules.networks", r.get(2))?,
+                updated_at: r.get(3),
+            })
+        })
+        .collect()
+}
+
 const BREAK_GLASS_COLUMNS: &str =
     "id, customer_id, user_id, justification, status, minutes, requested_at, decided_by, decided_at, expires_at";
 
@@ -127,6 +146,32 @@ impl PgWriteTx {
     async fn delete_one(&mut self, sql: &str, id: Uuid) -> StoreResult<()> {
         if self.exec(sqlx::query(sql).bind(id)).await? == 0 {
             return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Replaces a subject's ranges; an empty list removes the row.
+    async fn set_network_rule(&mut self, n: &NetworkRuleRow) -> StoreResult<()> {
+        if n.networks.is_empty() {
+            self.exec(
+                sqlx::query("DELETE FROM network_rules WHERE subject_kind = $1 AND subject_id = $2")
+                    .bind(&n.subject_kind)
+                    .bind(n.subject_id),
+            )
+            .await?;
+        } else {
+            self.exec(
+                sqlx::query(
+                    "INSERT INTO network_rules (subject_kind, subject_id, networks, updated_at)
+                     VALUES ($1, $2, $3::jsonb, $4)
+                     ON CONFLICT (subject_kind, subject_id) DO UPDATE SET networks = $3::jsonb, updated_at = $4",
+                )
+                .bind(&n.subject_kind)
+                .bind(n.subject_id)
+                .bind(json_list(&n.networks))
+                .bind(n.updated_at),
+            )
+            .await?;
         }
         Ok(())
     }
@@ -244,6 +289,7 @@ impl PgWriteTx {
                 self.delete_one("DELETE FROM record_shares WHERE id = $1", *id).await?;
             }
             OrgChange::PutBreakGlass(b) => self.put_break_glass(b).await?,
+            OrgChange::SetNetworkRule(n) => self.set_network_rule(n).await?,
         }
         Ok(())
     }

@@ -449,6 +449,11 @@ impl WriteTx for PgWriteTx {
                 }
             }
             Mutation::Org(change) => self.apply_org(change).await?,
+            Mutation::PutExportRequest(request) => self.put_export_request(request).await?,
+            Mutation::InsertSsoIdentity(row) => self.insert_sso_identity(row).await?,
+            Mutation::TouchSsoIdentity { issuer, subject, at } => {
+                self.touch_sso_identity(issuer, subject, *at).await?;
+            }
         }
         Ok(())
     }

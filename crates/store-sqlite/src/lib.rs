@@ -12,9 +12,11 @@ mod audit_index;
 mod connections;
 mod convert;
 mod customers;
+mod exports;
 mod identity;
 mod org;
 mod query_text;
+mod sso;
 mod write;
 
 use std::path::Path;
@@ -23,10 +25,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use rusqlite::params;
 use rusqlite_migration::{M, Migrations};
+use tutela_store::SsoIdentityRow;
 use tutela_store::{
     ApiTokenRow, AuditCheckpoint, AuditFilter, AuditRecord, BreakGlassRow, CustomerQuery, CustomerRow, DepartmentRow,
-    ErasureRecord, FieldDef, MembershipRow, PasskeyRow, RecordShareRow, RoleRow, RowScope, SessionRow, SharingRuleRow,
-    Store, StoreResult, StoredKey, TeamRow, UserRow, WrappedKeyRef, WriteTx,
+    ErasureRecord, ExportRequestRow, FieldDef, MembershipRow, NetworkRuleRow, PasskeyRow, RecordShareRow, RoleRow,
+    RowScope, SessionRow, SharingRuleRow, Store, StoreResult, StoredKey, TeamRow, UserRow, WrappedKeyRef, WriteTx,
 };
 use uuid::Uuid;
 
@@ -42,6 +45,9 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0004_access.sql")),
         M::up(include_str!("../migrations/0005_passkeys.sql")),
         M::up(include_str!("../migrations/0006_break_glass.sql")),
+        M::up(include_str!("../migrations/0007_export_requests.sql")),
+        M::up(include_str!("../migrations/0008_sso_identities.sql")),
+        M::up(include_str!("../migrations/0009_network_rules.sql")),
     ])
 }
 
@@ -312,6 +318,10 @@ impl Store for SqliteStore {
         self.connections.read(|c| org::shares_where(c, "customer_id", customer_id))
     }
 
+    async fn network_rules_list(&self) -> StoreResult<Vec<NetworkRuleRow>> {
+        self.connections.read(org::network_rules)
+    }
+
     async fn break_glass_get(&self, id: Uuid) -> StoreResult<Option<BreakGlassRow>> {
         self.connections.read(|c| org::break_glass_where(c, Some(("id", id)), 1)).map(|mut v| v.pop())
     }
@@ -322,6 +332,22 @@ impl Store for SqliteStore {
 
     async fn break_glass_recent(&self, limit: u32) -> StoreResult<Vec<BreakGlassRow>> {
         self.connections.read(|c| org::break_glass_where(c, None, limit))
+    }
+
+    async fn export_request_get(&self, id: Uuid) -> StoreResult<Option<ExportRequestRow>> {
+        self.connections.read(|c| exports::requests_where(c, Some(("id", id)), 1)).map(|mut v| v.pop())
+    }
+
+    async fn export_requests_for_user(&self, user_id: Uuid) -> StoreResult<Vec<ExportRequestRow>> {
+        self.connections.read(|c| exports::requests_where(c, Some(("user_id", user_id)), u32::MAX))
+    }
+
+    async fn export_requests_recent(&self, limit: u32) -> StoreResult<Vec<ExportRequestRow>> {
+        self.connections.read(|c| exports::requests_where(c, None, limit))
+    }
+
+    async fn sso_identity(&self, issuer: &str, subject: &str) -> StoreResult<Option<SsoIdentityRow>> {
+        self.connections.read(|c| sso::get(c, issuer, subject))
     }
 
     async fn passkey_get(&self, id: Uuid) -> StoreResult<Option<PasskeyRow>> {

@@ -2,12 +2,12 @@
 
 use rusqlite::{Connection, Row, params};
 use tutela_store::{
-    BreakGlassRow, DepartmentRow, MembershipRow, OrgChange, RecordShareRow, SharingRuleRow, StoreError, StoreResult,
-    TeamRow,
+    BreakGlassRow, DepartmentRow, MembershipRow, NetworkRuleRow, OrgChange, RecordShareRow, SharingRuleRow, StoreError,
+    StoreResult, TeamRow,
 };
 use uuid::Uuid;
 
-use crate::convert::{all_rows, col, from_micros, opt_from_micros, to_micros};
+use crate::convert::{all_rows, col, from_micros, json_list, opt_from_micros, parse_json_list, to_micros};
 use crate::write::{exactly_one, exec};
 
 pub(crate) fn departments(conn: &Connection) -> StoreResult<Vec<DepartmentRow>> {
@@ -89,6 +89,41 @@ pub(crate) fn shares_where(conn: &Connection, column: &'static str, id: Uuid) ->
         [id],
         share_from_row,
     )
+}
+
+pub(crate) fn network_rules(conn: &Connection) -> StoreResult<Vec<NetworkRuleRow>> {
+    all_rows(
+        conn,
+        "SELECT subject_kind, subject_id, networks, updated_at FROM network_rules ORDER BY subject_kind, subject_id",
+        [],
+        |r| {
+            Ok(NetworkRuleRow {
+                subject_kind: col(r, 0)?,
+                subject_id: col(r, 1)?,
+                networks: parse_json_list("network_rules.networks", &col::<String>(r, 2)?)?,
+                updated_at: from_micros(col(r, 3)?)?,
+            })
+        },
+    )
+}
+
+/// Replaces a subject's ranges; an empty list removes the row.
+fn set_network_rule(conn: &Connection, n: &NetworkRuleRow) -> StoreResult<()> {
+    if n.networks.is_empty() {
+        exec(
+            conn,
+            "DELETE FROM network_rules WHERE subject_kind = ?1 AND subject_id = ?2",
+            params![n.subject_kind, n.subject_id],
+        )?;
+    } else {
+        exec(
+            conn,
+            "INSERT INTO network_rules (subject_kind, subject_id, networks, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (subject_kind, subject_id) DO UPDATE SET networks = ?3, updated_at = ?4",
+            params![n.subject_kind, n.subject_id, json_list(&n.networks), to_micros(n.updated_at)],
+        )?;
+    }
+    Ok(())
 }
 
 const BREAK_GLASS_COLUMNS: &str =
@@ -202,6 +237,7 @@ pub(crate) fn apply(conn: &Connection, change: &OrgChange) -> StoreResult<()> {
             )?;
         }
         OrgChange::DeleteRecordShare { id } => delete_one(conn, "DELETE FROM record_shares WHERE id = ?1", *id)?,
+        OrgChange::SetNetworkRule(n) => set_network_rule(conn, n)?,
         OrgChange::PutBreakGlass(b) => {
             exec(
                 conn,

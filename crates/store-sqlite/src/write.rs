@@ -422,6 +422,9 @@ fn apply(conn: &Connection, mutation: &Mutation, pending_blind: &mut Vec<Pending
             exactly_one(changed, || StoreError::NotFound)?;
         }
         Mutation::Org(change) => crate::org::apply(conn, change)?,
+        Mutation::PutExportRequest(request) => crate::exports::put(conn, request)?,
+        Mutation::InsertSsoIdentity(row) => crate::sso::insert(conn, row)?,
+        Mutation::TouchSsoIdentity { issuer, subject, at } => crate::sso::touch(conn, issuer, subject, *at)?,
     }
     Ok(())
 }

@@ -15,6 +15,7 @@
 pub mod audit;
 pub mod customers;
 mod db;
+pub mod exports;
 pub mod identity;
 pub mod meta;
 pub mod org;
@@ -60,6 +61,8 @@ pub async fn run_all(store: &dyn Store) {
         org::rules_and_shares,
         org::scoped_queries,
         org::break_glass,
+        org::network_rules,
+        exports::export_requests,
         tx::dropped_tx_writes_nothing,
         tx::failed_write_writes_nothing,
     );

@@ -4,8 +4,8 @@ use std::collections::BTreeSet;
 
 use time::Duration;
 use tutela_store::{
-    BreakGlassRow, CustomerQuery, DepartmentRow, ErasureRecord, FilterOp, MembershipRow, Mutation, OrgChange,
-    PlainFilter, RecordShareRow, RowScope, SharingRuleRow, Store, TeamRow,
+    BreakGlassRow, CustomerQuery, DepartmentRow, ErasureRecord, FilterOp, MembershipRow, Mutation, NetworkRuleRow,
+    OrgChange, PlainFilter, RecordShareRow, RowScope, SharingRuleRow, Store, TeamRow,
 };
 use uuid::Uuid;
 
@@ -248,4 +248,27 @@ pub async fn scoped_queries(store: &dyn Store) {
     moved.owner_id = Some(b);
     must_write(store, &[Mutation::UpdateCustomer { row: moved, blind: Vec::new() }]).await;
     assert_eq!(ids_of(only(vec![a], vec![], vec![])).await, expect(&[1]), "after the owner changed");
+}
+
+/// Address ranges: set, replaced, listed per subject, removed by an empty list.
+pub async fn network_rules(store: &dyn Store) {
+    let (subject_id, at) = (Uuid::new_v4(), now());
+    let rule = |networks: &[&str]| NetworkRuleRow {
+        subject_kind: "role".into(),
+        subject_id,
+        networks: networks.iter().map(|n| (*n).to_owned()).collect(),
+        updated_at: at,
+    };
+    let ours = |rows: Vec<NetworkRuleRow>| rows.into_iter().filter(|r| r.subject_id == subject_id).collect::<Vec<_>>();
+    must_write(store, &[org(OrgChange::SetNetworkRule(rule(&["10.0.0.0/8", "2001:db8::/32"])))]).await;
+    assert_eq!(ours(store.network_rules_list().await.unwrap()), vec![rule(&["10.0.0.0/8", "2001:db8::/32"])]);
+    let user_rule = NetworkRuleRow { subject_kind: "user".into(), ..rule(&["192.0.2.7/32"]) };
+    must_write(
+        store,
+        &[org(OrgChange::SetNetworkRule(rule(&["172.16.0.0/12"]))), org(OrgChange::SetNetworkRule(user_rule.clone()))],
+    )
+    .await;
+    assert_eq!(ours(store.network_rules_list().await.unwrap()), vec![rule(&["172.16.0.0/12"]), user_rule.clone()]);
+    must_write(store, &[org(OrgChange::SetNetworkRule(rule(&[])))]).await;
+    assert_eq!(ours(store.network_rules_list().await.unwrap()), vec![user_rule]);
 }

@@ -1,10 +1,11 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use crate::SsoIdentityRow;
 use crate::{
     ApiTokenRow, AuditCheckpoint, AuditFilter, AuditRecord, BreakGlassRow, CustomerQuery, CustomerRow, DepartmentRow,
-    ErasureRecord, FieldDef, MembershipRow, Mutation, PasskeyRow, RecordShareRow, RoleRow, RowScope, SessionRow,
-    SharingRuleRow, StoreResult, StoredKey, TeamRow, UserRow, WrappedKeyRef,
+    ErasureRecord, ExportRequestRow, FieldDef, MembershipRow, Mutation, NetworkRuleRow, PasskeyRow, RecordShareRow,
+    RoleRow, RowScope, SessionRow, SharingRuleRow, StoreResult, StoredKey, TeamRow, UserRow, WrappedKeyRef,
 };
 
 /// Persistence for Tutela. Reads are methods here; every write goes through [`WriteTx`].
@@ -77,12 +78,21 @@ pub trait Store: Send + Sync + 'static {
     /// Shares given to the user, expired ones included (the domain compares with its clock).
     async fn record_shares_for_user(&self, user_id: Uuid) -> StoreResult<Vec<RecordShareRow>>;
     async fn record_shares_for_customer(&self, customer_id: Uuid) -> StoreResult<Vec<RecordShareRow>>;
+    /// Every address-range restriction, of roles, users and tokens.
+    async fn network_rules_list(&self) -> StoreResult<Vec<NetworkRuleRow>>;
     async fn break_glass_get(&self, id: Uuid) -> StoreResult<Option<BreakGlassRow>>;
     /// The user's break-glass requests, newest first.
     async fn break_glass_for_user(&self, user_id: Uuid) -> StoreResult<Vec<BreakGlassRow>>;
     /// The newest `limit` break-glass requests of everyone.
     async fn break_glass_recent(&self, limit: u32) -> StoreResult<Vec<BreakGlassRow>>;
+    async fn export_request_get(&self, id: Uuid) -> StoreResult<Option<ExportRequestRow>>;
+    /// The user's export requests, newest first.
+    async fn export_requests_for_user(&self, user_id: Uuid) -> StoreResult<Vec<ExportRequestRow>>;
+    /// The newest `limit` export requests of everyone.
+    async fn export_requests_recent(&self, limit: u32) -> StoreResult<Vec<ExportRequestRow>>;
     async fn passkey_get(&self, id: Uuid) -> StoreResult<Option<PasskeyRow>>;
+    /// The user linked to an identity provider's account, by the provider's issuer and subject.
+    async fn sso_identity(&self, issuer: &str, subject: &str) -> StoreResult<Option<SsoIdentityRow>>;
     async fn passkey_by_credential(&self, credential_id: &[u8]) -> StoreResult<Option<PasskeyRow>>;
     /// The user's passkeys, oldest first.
     async fn passkeys_for_user(&self, user_id: Uuid) -> StoreResult<Vec<PasskeyRow>>;

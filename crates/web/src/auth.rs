@@ -18,6 +18,9 @@ pub const SESSION_COOKIE: &str = "__Host-tutela";
 /// Browsers refuse `__Host-` cookies without `Secure`; plain-HTTP loopback mode uses this.
 pub const INSECURE_SESSION_COOKIE: &str = "tutela";
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The single sign-on ticket between leaving for the identity provider and coming back.
+pub const SSO_COOKIE: &str = "__Host-tutela-sso";
+pub const INSECURE_SSO_COOKIE: &str = "tutela-sso";
 
 /// The client's address, put on each request by the listener.
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +38,34 @@ pub fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
         .same_site(SameSite::Strict)
         .path("/")
         .build()
+}
+
+/// The sign-in ticket's cookie: `HttpOnly`, `Secure` with the `__Host-` prefix, and
+/// `SameSite=Lax` rather than `Strict`, because it must come back with the provider's
+/// redirect, a navigation from another site (which `Strict` cookies never join). It lives as
+/// long as the ticket inside it is valid.
+pub fn sso_cookie(state: &AppState, value: String) -> Cookie<'static> {
+    let name = if state.secure_cookies { SSO_COOKIE } else { INSECURE_SSO_COOKIE };
+    Cookie::build((name, value))
+        .http_only(true)
+        .secure(state.secure_cookies)
+        .same_site(SameSite::Lax)
+        .path("/")
+        .max_age(tutela_core::identity::TICKET_LIFETIME)
+        .build()
+}
+
+/// The sign-in ticket from the request's cookies, if any.
+pub fn sso_ticket(state: &AppState, headers: &header::HeaderMap) -> Option<String> {
+    let name = if state.secure_cookies { SSO_COOKIE } else { INSECURE_SSO_COOKIE };
+    CookieJar::from_headers(headers).get(name).map(|c| c.value().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// Removes the ticket: a sign-in finishes once, whatever its outcome.
+pub fn sso_removal_cookie(state: &AppState) -> Cookie<'static> {
+    let mut c = sso_cookie(state, String::new());
+    c.make_removal();
+    c
 }
 
 pub fn removal_cookie(state: &AppState) -> Cookie<'static> {

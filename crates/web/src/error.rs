@@ -72,6 +72,9 @@ impl From<CoreError> for ApiError {
                 "complete sign-in with your authenticator code first",
             ),
             CoreError::Forbidden(m) => Self::forbidden(m),
+            CoreError::ApprovalRequired(m) => {
+                Self::new(StatusCode::FORBIDDEN, "approval-required", "Approval required", m)
+            }
             CoreError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
                 Self::new(

@@ -6,6 +6,7 @@ mod api;
 mod auth;
 mod console;
 mod error;
+mod export_stream;
 mod headers;
 mod id_path;
 mod json;

@@ -464,7 +464,7 @@ async fn separation_of_duties_is_enforced(backend: Backend) {
     let (steward, _) = user_with_token(&h, "steward@example.com", &["data-steward"], SALES).await;
 
     let rules = api.get("/api/v1/access/separation-of-duties", &auditor).await.ok(StatusCode::OK);
-    assert_eq!(rules["rules"].as_array().unwrap().len(), 2, "{rules}");
+    assert_eq!(rules["rules"].as_array().unwrap().len(), 3, "{rules}");
 
     let refused = api
         .put(&format!("/api/v1/users/{steward}/roles"), &admin, json!({"roles": ["data-steward", "administrator"]}))

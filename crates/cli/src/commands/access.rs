@@ -1,12 +1,13 @@
 //! `tutela access explain`: why a user may or may not see a customer and each of its fields,
 //! as the local operator (`user.manage`). Names and levels only, never a value; audited as
-//! `access.explain`.
+//! `access.explain`. `tutela access networks`: the allowed address ranges, and a user's set or
+//! lifted (the way back in for an administrator who restricted their own account wrongly).
 
 use anyhow::anyhow;
 use clap::Subcommand;
 use time::format_description::well_known::Rfc3339;
 use tutela_core::CoreError;
-use tutela_core::access::{AccessExplanation, RowReason};
+use tutela_core::access::{AccessExplanation, NetworkSubject, RowReason};
 use uuid::Uuid;
 
 use super::operator;
@@ -27,15 +28,58 @@ pub enum AccessCommand {
         #[arg(long)]
         customer: String,
     },
+    /// Lists the allowed address ranges of roles, users and tokens; with --user, sets that
+    /// user's (no --allow lifts the restriction).
+    Networks {
+        /// E-mail or id of the user whose ranges to set.
+        #[arg(long)]
+        user: Option<String>,
+        /// An allowed range (CIDR such as 10.0.0.0/8, or one address); repeatable.
+        #[arg(long = "allow", value_name = "RANGE", requires = "user")]
+        allow: Vec<String>,
+    },
 }
 
 pub async fn run(config: Config, command: AccessCommand, json: bool) -> anyhow::Result<Outcome> {
-    let AccessCommand::Explain { user, customer } = command;
+    match command {
+        AccessCommand::Explain { user, customer } => explain(config, &user, &customer, json).await,
+        AccessCommand::Networks { user, allow } => networks(config, user.as_deref(), &allow, json).await,
+    }
+}
+
+async fn networks(config: Config, user: Option<&str>, allow: &[String], json: bool) -> anyhow::Result<Outcome> {
+    let tutela = open_tutela(&config, false).await?;
+    let result = async {
+        if let Some(user) = user {
+            let user = find_user(&tutela, "--user", user).await?;
+            tutela.set_network_rule(&operator(), NetworkSubject::User, user.id, allow).await.map_err(|e| match e {
+                CoreError::Invalid { message, .. } => anyhow!("--allow: {message}"),
+                other => anyhow!(other),
+            })?;
+        }
+        Ok::<_, anyhow::Error>(tutela.network_rules(&operator()).await?)
+    }
+    .await;
+    tutela.close().await;
+    let rules = result?;
+    if json {
+        println!("{}", serde_json::to_string(&rules)?);
+    } else if rules.is_empty() {
+        println!("no address restrictions");
+    } else {
+        for r in rules {
+            println!("{} {}: {}", r.subject_kind, r.subject_name, r.networks.join(", "));
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
+async fn explain(config: Config, user: &str, customer: &str, json: bool) -> anyhow::Result<Outcome> {
     let customer: Uuid =
         customer.trim().parse().map_err(|_| anyhow!("--customer: {customer:?} is not a customer id (a UUID)"))?;
     let tutela = open_tutela(&config, false).await?;
     let result = async {
-        let user = find_user(&tutela, "--user", &user).await?;
+        let user = find_user(&tutela, "--user", user).await?;
         tutela.explain_access(&operator(), user.id, customer).await.map_err(|e| match e {
             CoreError::NotFound("customer") => anyhow!("--customer: no customer {customer}"),
             CoreError::NotFound("user") => anyhow!("--user: no user {}", user.email),

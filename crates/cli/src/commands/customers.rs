@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::Subcommand;
+use tutela_core::CoreError;
+use tutela_core::access::ExportRequestView;
 use tutela_core::vault::ExportFormat;
 use tutela_core::vault::import::{ImportOptions, ImportPass};
 use tutela_import::{ColumnMapping, Encoding, ImportReader, Preset};
@@ -40,17 +42,50 @@ pub enum CustomersCommand {
         auth: TokenArg,
     },
     /// Export every customer as you may see them: masked unless --purpose is given and your
-    /// roles may reveal the field.
+    /// roles may reveal the field. An export over the approval policy's limits is refused:
+    /// ask with `export-request`, then download it here with --request once approved.
     Export {
         /// Output file.
         #[arg(long, short)]
         out: PathBuf,
+        /// csv or jsonl.
+        #[arg(long, default_value = "csv", conflicts_with = "request")]
+        format: String,
+        /// Why plaintext is needed; recorded in the audit log.
+        #[arg(long, conflicts_with = "request")]
+        purpose: Option<String>,
+        /// Download this approved export request instead (watermarked).
+        #[arg(long, value_name = "ID")]
+        request: Option<uuid::Uuid>,
+        #[command(flatten)]
+        auth: TokenArg,
+    },
+    /// Ask for an export; approved at once within the policy's limits, pending otherwise.
+    ExportRequest {
         /// csv or jsonl.
         #[arg(long, default_value = "csv")]
         format: String,
         /// Why plaintext is needed; recorded in the audit log.
         #[arg(long)]
         purpose: Option<String>,
+        #[command(flatten)]
+        auth: TokenArg,
+    },
+    /// Export requests: yours, or everyone's for approvers and auditors.
+    ExportRequests {
+        #[command(flatten)]
+        auth: TokenArg,
+    },
+    /// Approve or deny someone else's pending export request (access.approve).
+    ExportDecide {
+        id: uuid::Uuid,
+        #[arg(long, conflicts_with = "deny", required_unless_present = "deny")]
+        approve: bool,
+        #[arg(long)]
+        deny: bool,
+        /// A remark for the requester.
+        #[arg(long)]
+        note: Option<String>,
         #[command(flatten)]
         auth: TokenArg,
     },
@@ -65,7 +100,11 @@ pub struct TokenArg {
 
 pub async fn run(config: Config, command: CustomersCommand, json: bool) -> anyhow::Result<Outcome> {
     let token_file = match &command {
-        CustomersCommand::Import { auth, .. } | CustomersCommand::Export { auth, .. } => auth.token_file.clone(),
+        CustomersCommand::Import { auth, .. }
+        | CustomersCommand::Export { auth, .. }
+        | CustomersCommand::ExportRequest { auth, .. }
+        | CustomersCommand::ExportRequests { auth }
+        | CustomersCommand::ExportDecide { auth, .. } => auth.token_file.clone(),
     };
     let token =
         std::fs::read_to_string(&token_file).with_context(|| format!("--token-file {}", token_file.display()))?;
@@ -77,8 +116,18 @@ pub async fn run(config: Config, command: CustomersCommand, json: bool) -> anyho
                 let args = ImportArgs { file, preset, map, encoding, skip_bad, reject_file };
                 import(&tutela, &p, args, json).await
             }
-            CustomersCommand::Export { out, format, purpose, .. } => {
-                export(&tutela, &p, &out, &format, purpose.as_deref(), json).await
+            CustomersCommand::Export { out, format, purpose, request, .. } => {
+                export(&tutela, &p, &out, ExportSource { format: &format, purpose: purpose.as_deref(), request }, json)
+                    .await
+            }
+            CustomersCommand::ExportRequest { format, purpose, .. } => {
+                let view = tutela.request_export(&p, format.parse()?, purpose.as_deref()).await?;
+                Ok(show_requests(&[view], json))
+            }
+            CustomersCommand::ExportRequests { .. } => Ok(show_requests(&tutela.export_requests(&p).await?, json)),
+            CustomersCommand::ExportDecide { id, approve, note, .. } => {
+                let view = tutela.decide_export(&p, id, approve, note.as_deref()).await?;
+                Ok(show_requests(&[view], json))
             }
         },
         Err(e) => Err(e.into()),
@@ -169,21 +218,30 @@ async fn import(
     Ok(if report.refused { Outcome::BadInput } else { Outcome::Ok })
 }
 
+/// What to export: everything in reach now, or an approved request.
+struct ExportSource<'a> {
+    format: &'a str,
+    purpose: Option<&'a str>,
+    request: Option<uuid::Uuid>,
+}
+
 async fn export(
     tutela: &std::sync::Arc<tutela_core::Tutela>,
     p: &tutela_core::policy::Principal,
     out: &std::path::Path,
-    format: &str,
-    purpose: Option<&str>,
+    source: ExportSource<'_>,
     json: bool,
 ) -> anyhow::Result<Outcome> {
-    let format = match format {
-        "csv" => ExportFormat::Csv,
-        "jsonl" => ExportFormat::JsonLines,
-        other => anyhow::bail!("--format: {other:?}; use csv or jsonl"),
-    };
     let total = tutela.customer_count().await?;
-    let mut export = tutela.begin_export(p, format, purpose).await?;
+    let mut export = match source.request {
+        Some(id) => tutela.begin_approved_export(p, id).await?,
+        None => match tutela.begin_export(p, source.format.parse::<ExportFormat>()?, source.purpose).await {
+            Err(CoreError::ApprovalRequired(why)) => {
+                anyhow::bail!("{why}: `tutela customers export-request`, then `export --request ID` once approved")
+            }
+            other => other?,
+        },
+    };
     let mut file = super::create_private(out)?;
     let progress = bar(total, "exporting", json);
     while let Some(chunk) = export.next_chunk().await? {
@@ -199,4 +257,17 @@ async fn export(
         println!("exported {} customers to {}", report.rows, out.display());
     }
     Ok(Outcome::Ok)
+}
+
+fn show_requests(views: &[ExportRequestView], json: bool) -> Outcome {
+    if json {
+        println!("{}", serde_json::to_string(views).expect("views serialise"));
+        return Outcome::Ok;
+    }
+    for v in views {
+        let state = serde_json::to_value(v.state).ok().and_then(|s| s.as_str().map(str::to_owned)).unwrap_or_default();
+        let reasons = if v.reasons.is_empty() { "within the limits".to_owned() } else { v.reasons.join(", ") };
+        println!("{}  {state:<9} {} {} rows by {} ({reasons})", v.id, v.format, v.rows, v.user_email);
+    }
+    Outcome::Ok
 }

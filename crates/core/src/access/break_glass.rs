@@ -89,7 +89,7 @@ fn view(row: BreakGlassRow, user_email: String, now: OffsetDateTime) -> BreakGla
 
 impl Tutela {
     async fn break_glass_view(&self, row: BreakGlassRow) -> CoreResult<BreakGlassView> {
-        let email = self.store.user_get(row.user_id).await?.map_or_else(|| row.user_id.to_string(), |u| u.email);
+        let email = self.email_of(row.user_id).await?;
         Ok(view(row, email, self.clock.now()))
     }
 

@@ -107,3 +107,15 @@ named_enum!(
         User => "user",
     }
 );
+
+named_enum!(
+    /// What an address-range restriction applies to.
+    NetworkSubject, "subject_kind", {
+        /// The role applies only to requests from its ranges.
+        Role => "role",
+        /// The user is refused outside their ranges.
+        User => "user",
+        /// The API token is refused outside its ranges.
+        Token => "token",
+    }
+);

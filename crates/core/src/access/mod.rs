@@ -9,7 +9,9 @@
 mod admin;
 mod break_glass;
 mod explain;
+mod export_approval;
 mod levels;
+mod networks;
 mod org;
 mod reach;
 mod shares;
@@ -24,7 +26,9 @@ use uuid::Uuid;
 pub use admin::{DepartmentInput, MembershipInput, SharingRuleInput, TeamInput};
 pub use break_glass::{BreakGlassPolicy, BreakGlassState, BreakGlassView};
 pub use explain::{AccessExplanation, FieldExplanation, FieldReason, RowReason};
-pub use levels::{DataScope, FieldAccess, GranteeKind, OrgDefault, ShareAccess};
+pub use export_approval::{ExportApprovalPolicy, ExportRequestState, ExportRequestView};
+pub use levels::{DataScope, FieldAccess, GranteeKind, NetworkSubject, OrgDefault, ShareAccess};
+pub use networks::{NetworkRuleView, parse_networks};
 pub use org::Org;
 pub use reach::{AppliedRule, AppliedShare, FieldCaps, Reach, RoleGrant, RowAccess, RowFacts, default_level};
 pub use shares::{ShareInput, ShareView};
@@ -43,6 +47,8 @@ pub struct AccessSnapshot {
     pub org: Org,
     pub rules: Vec<SharingRuleRow>,
     pub org_default: OrgDefault,
+    /// Allowed address ranges of roles, users and tokens.
+    pub(crate) networks: networks::NetworkRules,
 }
 
 impl Tutela {
@@ -62,7 +68,12 @@ impl Tutela {
             Some(bytes) => String::from_utf8_lossy(&bytes).parse()?,
             None => OrgDefault::Private,
         };
-        let snapshot = Arc::new(AccessSnapshot { org, rules: self.store.sharing_rules_list().await?, org_default });
+        let snapshot = Arc::new(AccessSnapshot {
+            org,
+            rules: self.store.sharing_rules_list().await?,
+            org_default,
+            networks: networks::network_rules(self.store.network_rules_list().await?),
+        });
         self.cache.keep_access(&stamp, snapshot.clone());
         Ok(snapshot)
     }

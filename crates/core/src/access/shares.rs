@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::levels::ShareAccess;
 use crate::audit::AuditEvent;
+use crate::clock::rfc3339;
 use crate::policy::{Permission, Principal};
 use crate::{CoreError, CoreResult, Tutela};
 
@@ -43,7 +44,8 @@ pub struct ShareView {
 }
 
 impl Tutela {
-    async fn email_of(&self, user: Uuid) -> CoreResult<String> {
+    /// A user's e-mail address, or their id when the account is gone.
+    pub(crate) async fn email_of(&self, user: Uuid) -> CoreResult<String> {
         Ok(self.store.user_get(user).await?.map_or_else(|| user.to_string(), |u| u.email))
     }
 
@@ -143,8 +145,4 @@ impl Tutela {
             .detail(serde_json::json!({ "share": share.id, "user": share.user_id }));
         self.audit.commit(vec![Mutation::Org(OrgChange::DeleteRecordShare { id: share.id })], vec![event]).await
     }
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }

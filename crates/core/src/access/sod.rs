@@ -53,6 +53,11 @@ pub fn default_sod_rules() -> Vec<SodRule> {
             second: Permission::RevealRestricted,
             reason: "who grants roles to users must not read restricted data".into(),
         },
+        SodRule {
+            first: Permission::AccessApprove,
+            second: Permission::CustomerExport,
+            reason: "who approves exports must not take exports out".into(),
+        },
     ]
 }
 

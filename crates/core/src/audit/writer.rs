@@ -246,6 +246,7 @@ impl CoreError {
             CoreError::Unauthenticated(m) => CoreError::Unauthenticated(m.clone()),
             CoreError::SecondFactorRequired => CoreError::SecondFactorRequired,
             CoreError::Forbidden(m) => CoreError::Forbidden(m.clone()),
+            CoreError::ApprovalRequired(m) => CoreError::ApprovalRequired(m.clone()),
             CoreError::Internal(m) => CoreError::Internal(m.clone()),
         }
     }

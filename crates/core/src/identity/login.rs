@@ -11,6 +11,7 @@ use tutela_store::{Mutation, SessionRow, UserRow, UserStatus};
 use uuid::Uuid;
 
 use crate::audit::{AuditEvent, Outcome};
+use crate::clock::rfc3339;
 use crate::policy::{Credential, Principal};
 use crate::{CoreError, CoreResult, Tutela};
 
@@ -34,10 +35,6 @@ const WRONG_PASSKEY: &str =
 pub(super) struct PasskeyAttempt {
     pub passkey: Option<Uuid>,
     pub reason: &'static str,
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 /// A password accepted; the second factor is next, on a short-lived pending session.
@@ -97,24 +94,45 @@ impl Tutela {
         let Some(user) = user.filter(|_| ok) else {
             return self.refuse_login(&claimed, source, refusal, None).await;
         };
+        match self.admit((user.id, &user.email), None, Vec::new(), source.as_deref()).await {
+            // The right password from an address the account may not be used from (audited
+            // by `admit`): the answer of a wrong one, so that it does not confirm the password.
+            Err(CoreError::Forbidden(_)) => return Err(CoreError::Unauthenticated(WRONG_CREDENTIALS.into())),
+            other => other?,
+        };
         let now = self.clock.now();
         self.lockouts.succeeded(&claimed, source.as_deref(), now);
-        let (pending_token, hash) = token::new_token("tps_");
-        let session = SessionRow {
-            id: Uuid::new_v4(),
-            token_hash: hash,
-            user_id: user.id,
-            created_at: now,
-            last_seen_at: now,
-            expires_at: now + self.config.second_factor_window,
-            mfa_done: false,
-            source: source.clone(),
-            user_agent,
-        };
+        let (pending_token, session) = self.open_session(user.id, false, source.clone(), user_agent);
         let mut event = AuditEvent::anonymous(&user.email, "auth.password", source);
         event.actor_id = Some(user.id);
         self.audit.commit(vec![Mutation::InsertSession(session)], vec![event]).await?;
         Ok(LoginStart { pending_token, must_enrol: !user.totp_enabled })
+    }
+
+    /// A new session for `user_id`: signed in when the second factor is done (`mfa`), else
+    /// pending until it is, with the short window for it.
+    pub(super) fn open_session(
+        &self,
+        user_id: Uuid,
+        mfa: bool,
+        source: Option<String>,
+        user_agent: Option<String>,
+    ) -> (SecretString, SessionRow) {
+        let now = self.clock.now();
+        let (token, hash) = token::new_token(if mfa { "tss_" } else { "tps_" });
+        let lifetime = if mfa { self.config.session_absolute } else { self.config.second_factor_window };
+        let session = SessionRow {
+            id: Uuid::new_v4(),
+            token_hash: hash,
+            user_id,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + lifetime,
+            mfa_done: mfa,
+            source,
+            user_agent,
+        };
+        (token, session)
     }
 
     /// Audits a refused sign-in and, unless a lock refused it (which must not prolong the

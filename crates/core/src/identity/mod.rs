@@ -1,5 +1,6 @@
 //! Users, roles, the password policy, sign-in with a second factor (TOTP or a passkey) or a
-//! passkey alone, its lockout, sessions and API tokens.
+//! passkey alone, or single sign-on with the company's identity provider; lockout, sessions and
+//! API tokens.
 
 mod lockout;
 mod login;
@@ -7,6 +8,7 @@ mod passkeys;
 mod password;
 mod sessions;
 mod setup;
+mod sso;
 mod tokens;
 mod unlock;
 mod users;
@@ -21,6 +23,10 @@ pub use passkeys::{
 };
 pub use password::{PasswordPolicy, PasswordRejection};
 pub use sessions::SessionView;
+pub use sso::{
+    Authorization, FlowSecrets, IdentityProvider, ProviderError, SsoCallback, SsoConfig, SsoError, SsoOutcome,
+    SsoPolicy, SsoStart, TICKET_LIFETIME, UnknownUsers, VerifiedIdentity,
+};
 pub use tokens::{ApiTokenView, NewApiToken};
 pub(crate) use users::normalise_email;
 pub use users::{NewUser, UserView};

@@ -146,10 +146,15 @@ impl Tutela {
         let user =
             self.store.user_get(row.user_id).await?.filter(|u| u.status == UserStatus::Active).ok_or_else(invalid)?;
         let roles = self.store.user_roles(user.id).await?;
+        let (roles, bound) = self.admit((user.id, &user.email), Some(row.id), roles, source.as_deref()).await?;
         let mut reach = self.reach_of(user.id, &roles).await?;
         reach.narrow(&parse_permissions(&row.scopes).unwrap_or_default());
         let principal = principal_with(&user, Credential::ApiToken { token_id: row.id }, source, reach);
-        self.cache.keep_token(&stamp, hash, CachedToken { principal: principal.clone(), expires_at: row.expires_at });
+        // A principal that depends on the address is worked out for each request.
+        if !bound {
+            let cached = CachedToken { principal: principal.clone(), expires_at: row.expires_at };
+            self.cache.keep_token(&stamp, hash, cached);
+        }
         Ok(principal)
     }
 }

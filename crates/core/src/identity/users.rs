@@ -55,6 +55,28 @@ impl Tutela {
         self.insert_user(Some(principal), new).await
     }
 
+    /// A new active user's row, with their own data key and no second factor yet.
+    pub(crate) fn new_user_row(&self, email: String, display_name: String, password_hash: String) -> UserRow {
+        let id = Uuid::now_v7();
+        let (_, wrapped) = self.keys.new_data_key(id.as_bytes());
+        let now = self.clock.now();
+        UserRow {
+            id,
+            email,
+            display_name,
+            password_hash,
+            status: UserStatus::Active,
+            kek_version: wrapped.kek_version,
+            wrapped_dek: wrapped.bytes,
+            totp_secret: None,
+            totp_enabled: false,
+            totp_last_step: None,
+            locale: "zh-CN".into(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     /// Creates a user; `by` is `None` only while setting up the first administrator.
     pub(crate) async fn insert_user(&self, by: Option<&Principal>, new: NewUser) -> CoreResult<UserView> {
         let email = normalise_email(&new.email)?;
@@ -69,24 +91,8 @@ impl Tutela {
             return Err(CoreError::Conflict(format!("a user with e-mail {email} exists")));
         }
         let hash = self.passwords.hash(password::normalise(&new.password)).await?;
-        let id = Uuid::now_v7();
-        let (_, wrapped) = self.keys.new_data_key(id.as_bytes());
-        let now = self.clock.now();
-        let row = UserRow {
-            id,
-            email: email.clone(),
-            display_name,
-            password_hash: hash,
-            status: UserStatus::Active,
-            kek_version: wrapped.kek_version,
-            wrapped_dek: wrapped.bytes,
-            totp_secret: None,
-            totp_enabled: false,
-            totp_last_step: None,
-            locale: "zh-CN".into(),
-            created_at: now,
-            updated_at: now,
-        };
+        let row = self.new_user_row(email.clone(), display_name, hash);
+        let id = row.id;
         let role_names: Vec<String> = roles.iter().map(|r| r.name.clone()).collect();
         let event = match by {
             Some(p) => AuditEvent::by(p, "user.create"),
@@ -230,6 +236,7 @@ impl Tutela {
         source: Option<String>,
     ) -> CoreResult<Principal> {
         let roles = self.store.user_roles(user.id).await?;
+        let (roles, _) = self.admit((user.id, &user.email), None, roles, source.as_deref()).await?;
         let reach = self.reach_of(user.id, &roles).await?;
         Ok(principal_with(user, credential, source, reach))
     }

@@ -23,7 +23,8 @@ use crate::policy::{Permission, Principal};
 use crate::stamp_cache::STAMP_KEY;
 use crate::{CoreError, CoreResult, Tutela};
 
-pub use export::{Export, ExportFormat, ExportReport};
+pub use export::{Export, ExportFormat, ExportReport, WATERMARK_COLUMN};
+pub(crate) use export::{ExportPlan, export_purpose};
 pub use mask::mask;
 pub use plan::FieldPlan;
 pub use record::{Schema, SealedRecord};

@@ -2,21 +2,27 @@
 
 mod audit;
 mod customer;
+mod exports;
 mod identity;
 mod keys;
 mod mutation;
 mod org;
 mod schema;
+mod sso;
 
 pub use audit::{AuditCheckpoint, AuditFilter, AuditRecord};
 pub use customer::{
     BlindEntry, CustomerQuery, CustomerRow, ErasureRecord, FilterOp, KeyRewrap, PlainFilter, SortKey, WrappedKeyRef,
 };
+pub use exports::ExportRequestRow;
 pub use identity::{ApiTokenRow, PasskeyRow, RoleRow, SessionRow, UserRow, UserStatus};
 pub use keys::StoredKey;
 pub use mutation::{Mutation, OrgChange};
-pub use org::{BreakGlassRow, DepartmentRow, MembershipRow, RecordShareRow, RowScope, SharingRuleRow, TeamRow};
+pub use org::{
+    BreakGlassRow, DepartmentRow, MembershipRow, NetworkRuleRow, RecordShareRow, RowScope, SharingRuleRow, TeamRow,
+};
 pub use schema::{Classification, FieldDef, FieldKind, UnknownValue};
+pub use sso::SsoIdentityRow;
 
 /// Parses a stored enum value, naming the column on failure.
 pub fn parse_stored<T: std::str::FromStr>(column: &str, value: &str) -> Result<T, crate::StoreError> {

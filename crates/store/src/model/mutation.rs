@@ -1,9 +1,11 @@
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::SsoIdentityRow;
 use super::{
-    ApiTokenRow, BlindEntry, BreakGlassRow, CustomerRow, DepartmentRow, ErasureRecord, FieldDef, KeyRewrap,
-    MembershipRow, PasskeyRow, RecordShareRow, RoleRow, SessionRow, SharingRuleRow, StoredKey, TeamRow, UserRow,
+    ApiTokenRow, BlindEntry, BreakGlassRow, CustomerRow, DepartmentRow, ErasureRecord, ExportRequestRow, FieldDef,
+    KeyRewrap, MembershipRow, NetworkRuleRow, PasskeyRow, RecordShareRow, RoleRow, SessionRow, SharingRuleRow,
+    StoredKey, TeamRow, UserRow,
 };
 
 /// Every change the domain can make, applied inside a [`crate::WriteTx`] together with the
@@ -118,6 +120,19 @@ pub enum Mutation {
 
     /// A change to the organisation or to who may see which records beyond their roles.
     Org(OrgChange),
+
+    /// Links a user to an identity provider's account. Fails with `Conflict` if the
+    /// (issuer, subject) pair is linked already (to anyone).
+    InsertSsoIdentity(SsoIdentityRow),
+    /// Records a sign-in through the linked account. Fails with `NotFound` unless it exists.
+    TouchSsoIdentity {
+        issuer: String,
+        subject: String,
+        at: OffsetDateTime,
+    },
+
+    /// Inserts or replaces an export request (its decision and cancellation change the row).
+    PutExportRequest(ExportRequestRow),
 }
 
 /// Changes to departments, teams, memberships, sharing rules and record shares.
@@ -148,4 +163,6 @@ pub enum OrgChange {
     },
     /// Inserts or replaces a break-glass request (its decision and end change the row).
     PutBreakGlass(BreakGlassRow),
+    /// Replaces the subject's address ranges; an empty list removes the restriction.
+    SetNetworkRule(NetworkRuleRow),
 }

@@ -79,6 +79,17 @@ pub struct BreakGlassRow {
     pub expires_at: Option<OffsetDateTime>,
 }
 
+/// The address ranges (CIDR) a role, a user or an API token may be used from. A role outside
+/// its ranges does not apply to the request; a user or token outside theirs is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkRuleRow {
+    /// `role`, `user` or `token`.
+    pub subject_kind: String,
+    pub subject_id: Uuid,
+    pub networks: Vec<String>,
+    pub updated_at: OffsetDateTime,
+}
+
 /// Which customer rows a query may return. Deliberately without a `Default`: every query
 /// names its scope, so a forgotten one does not compile rather than showing everything.
 #[derive(Debug, Clone, PartialEq, Eq)]

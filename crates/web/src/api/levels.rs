@@ -4,7 +4,7 @@
 //! The wire type stays a string: a bad value is answered by the domain with a 422 naming
 //! the field, not by the JSON decoder.
 
-use tutela_core::access::{DataScope, FieldAccess, GranteeKind, OrgDefault, ShareAccess};
+use tutela_core::access::{DataScope, FieldAccess, GranteeKind, NetworkSubject, OrgDefault, ShareAccess};
 use tutela_core::policy::Permission;
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
@@ -65,4 +65,13 @@ pub fn org_default() -> Object {
 
 pub fn permission() -> Object {
     one_of(Permission::ALL.iter().map(|p| p.as_str()), "A permission name.").build()
+}
+
+pub fn network_subject() -> Object {
+    one_of(
+        NetworkSubject::ALL.iter().map(|s| s.as_str()),
+        "What the address ranges restrict: a `role` (it applies only to requests from its ranges), \
+         a `user` or a `token` (refused outside their ranges).",
+    )
+    .build()
 }

@@ -6,14 +6,17 @@ mod audit;
 mod auth;
 mod break_glass;
 mod customers;
+mod exports;
 pub mod health;
 mod keys;
 mod levels;
+mod networks;
 mod org;
 mod passkeys;
 mod schema;
 mod sessions;
 mod shares;
+pub(crate) mod sso;
 mod transfer;
 mod types;
 mod users;
@@ -61,10 +64,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(schema::router())
         .merge(users::router())
         .merge(sessions::router())
+        .merge(sso::router())
         .merge(passkeys::router())
         .merge(audit::router())
         .merge(keys::router())
         .merge(org::router())
         .merge(access::router())
         .merge(break_glass::router())
+        .merge(exports::router())
+        .merge(networks::router())
 }

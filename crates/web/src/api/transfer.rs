@@ -1,10 +1,9 @@
 //! Bulk import and export of customers.
 
 use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum_extra::extract::Query;
 use serde::{Deserialize, Serialize};
 use tutela_core::policy::Permission;
@@ -148,36 +147,18 @@ pub struct ExportParams {
     purpose: Option<String>,
 }
 
-/// Export every customer, streamed, as the caller may see them.
+/// Export every customer, streamed, as the caller may see them. An export the approval
+/// policy puts before an approver (too many rows, restricted fields in plaintext) is refused
+/// with 403 `approval-required`: ask for it through `POST /api/v1/exports`.
 #[utoipa::path(get, path = "/api/v1/customers/export", tag = "customers", params(ExportParams),
-    responses((status = 200, description = "CSV or JSON lines", content_type = "text/csv"), (status = 403, body = crate::error::Problem)))]
+    responses((status = 200, description = "CSV or JSON lines", content_type = "text/csv"),
+        (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 async fn export(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
     Query(params): Query<ExportParams>,
 ) -> Result<Response, ApiError> {
-    let (format, content_type, extension) = match params.format.as_deref() {
-        None | Some("csv") => (ExportFormat::Csv, "text/csv; charset=utf-8", "csv"),
-        Some("jsonl") => (ExportFormat::JsonLines, "application/jsonl; charset=utf-8", "jsonl"),
-        Some(other) => {
-            return Err(ApiError::invalid("format", format!("{other:?}: use csv or jsonl")));
-        }
-    };
+    let format: ExportFormat = params.format.as_deref().unwrap_or("csv").parse()?;
     let export = state.tutela.begin_export(&p, format, params.purpose.as_deref()).await?;
-    let stream = futures::stream::try_unfold(export, |mut export| async move {
-        match export.next_chunk().await {
-            Ok(Some(chunk)) => Ok(Some((Bytes::from(chunk), export))),
-            Ok(None) => Ok(None),
-            Err(e) => {
-                tracing::error!(error = %e, "export failed mid-stream");
-                Err(std::io::Error::other("export failed"))
-            }
-        }
-    });
-    let disposition = format!("attachment; filename=\"customers.{extension}\"");
-    Ok((
-        [(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)],
-        Body::from_stream(stream),
-    )
-        .into_response())
+    Ok(crate::export_stream::export_response(export))
 }

@@ -18,12 +18,22 @@ pub enum Nav {
     Audit,
     Access,
     BreakGlass,
+    Exports,
 }
 
 impl Nav {
     /// Menu order; the first page a user may open is their start page.
-    pub const ALL: [Nav; 8] =
-        [Nav::Customers, Nav::Import, Nav::Schema, Nav::Users, Nav::Org, Nav::Audit, Nav::Access, Nav::BreakGlass];
+    pub const ALL: [Nav; 9] = [
+        Nav::Customers,
+        Nav::Import,
+        Nav::Schema,
+        Nav::Users,
+        Nav::Org,
+        Nav::Audit,
+        Nav::Access,
+        Nav::BreakGlass,
+        Nav::Exports,
+    ];
 
     pub fn href(self) -> &'static str {
         match self {
@@ -35,6 +45,7 @@ impl Nav {
             Self::Audit => "/audit",
             Self::Access => "/access",
             Self::BreakGlass => "/break-glass",
+            Self::Exports => "/exports",
         }
     }
 
@@ -48,6 +59,7 @@ impl Nav {
             Self::Audit => "nav-audit",
             Self::Access => "nav-access",
             Self::BreakGlass => "nav-break-glass",
+            Self::Exports => "nav-exports",
         }
     }
 
@@ -60,6 +72,7 @@ impl Nav {
             Self::Audit => Permission::AuditRead,
             Self::Access => Permission::RoleManage,
             Self::BreakGlass => Permission::AccessApprove,
+            Self::Exports => Permission::CustomerExport,
         }
     }
 
@@ -75,6 +88,13 @@ impl Nav {
             Self::BreakGlass => [Permission::CustomerRead, Permission::AccessApprove, Permission::RoleManage]
                 .into_iter()
                 .any(|p| principal.has(p)),
+            // Exports are asked for with `customer.export`, decided with `access.approve`,
+            // their policy set with `role.manage` and overseen with `audit.read`.
+            Self::Exports => {
+                [Permission::CustomerExport, Permission::AccessApprove, Permission::RoleManage, Permission::AuditRead]
+                    .into_iter()
+                    .any(|p| principal.has(p))
+            }
             _ => principal.has(self.permission()),
         }
     }

@@ -14,6 +14,7 @@ use tutela_core::CoreError;
 use super::assets;
 use super::error::{ConsoleError, ConsoleResult, ok, render};
 use super::forms::Errors;
+use super::i18n::Lang;
 use super::layout::{Chrome, Nav};
 use super::session::{Console, Prefs, PublicForm, any_session, csrf_matches};
 use crate::AppState;
@@ -28,14 +29,25 @@ struct LoginPage {
     errors: Errors,
     /// Offer passwordless sign-in (passkeys are on).
     passkeys: bool,
+    /// Offer single sign-on (an identity provider is configured).
+    sso: bool,
     script: String,
 }
 
 impl LoginPage {
     fn new(state: &AppState, chrome: Chrome, email: String, notice: Option<String>, errors: Errors) -> Self {
         let passkeys = state.tutela.passkeys_available();
-        Self { chrome, email, notice, errors, passkeys, script: assets::url("passkeys.js") }
+        let sso = state.tutela.sso_enabled();
+        Self { chrome, email, notice, errors, passkeys, sso, script: assets::url("passkeys.js") }
     }
+}
+
+/// The sign-in page with an error, for a way in that failed elsewhere (single sign-on).
+pub(super) fn failed(state: &AppState, lang: Lang, status: StatusCode, message: String) -> Response {
+    let chrome = Chrome::bare(lang, "/login");
+    let mut errors = Errors::default();
+    errors.add(None, message);
+    render(status, &LoginPage::new(state, chrome, String::new(), None, errors))
 }
 
 #[derive(Deserialize)]

@@ -5,6 +5,7 @@
 
 mod access_explain;
 mod access_labels;
+mod access_networks;
 mod access_policy;
 mod access_sod;
 mod account;
@@ -17,6 +18,7 @@ mod customer_reveal;
 mod customers_list;
 mod enrol;
 mod error;
+mod exports;
 mod fields;
 mod forms;
 mod i18n;
@@ -37,6 +39,7 @@ mod second_factor;
 mod session;
 mod setup;
 mod shares;
+mod sso;
 mod stamp;
 mod users;
 mod watermark;
@@ -57,6 +60,8 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login::page).post(login::submit))
         .route("/login/second-factor", get(second_factor::page).post(second_factor::submit))
         .route("/login/enrol", get(enrol::page).post(enrol::confirm))
+        .route("/login/sso", get(sso::start))
+        .route("/login/sso/callback", get(sso::callback))
         .route("/logout", post(login::logout))
         .route("/setup", get(setup::page).post(setup::submit))
         .route("/lang/{tag}", get(lang::switch))
@@ -91,10 +96,16 @@ pub fn router() -> Router<AppState> {
         .route("/access/sod", post(access_sod::add))
         .route("/access/sod/remove", post(access_sod::remove))
         .route("/access/explain", get(access_policy::explain_redirect))
+        .route("/access/networks", get(access_networks::page).post(access_networks::set))
         .route("/break-glass", get(break_glass::page).post(break_glass::request))
         .route("/break-glass/policy", post(break_glass::set_policy))
         .route("/break-glass/{id}/decision", post(break_glass::decide))
         .route("/break-glass/{id}/end", post(break_glass::end))
+        .route("/exports", get(exports::page).post(exports::request))
+        .route("/exports/policy", post(exports::set_policy))
+        .route("/exports/{id}/decision", post(exports::decide))
+        .route("/exports/{id}/cancel", post(exports::cancel))
+        .route("/exports/{id}/download", get(exports::download))
         .route("/roles", get(roles::page))
         .route("/roles/{id}", post(roles::save))
         .route("/account", get(account::page))

@@ -14,8 +14,7 @@
 //! one answer.
 
 use secrecy::SecretString;
-use tutela_crypto::token;
-use tutela_store::{Mutation, PasskeyRow, SessionRow, UserRow, UserStatus};
+use tutela_store::{Mutation, PasskeyRow, UserRow, UserStatus};
 use uuid::Uuid;
 use webauthn_rs::prelude::{Passkey, WebauthnError};
 
@@ -168,18 +167,7 @@ impl Tutela {
         };
         self.lockouts.succeeded(&claimed, source.as_deref(), now);
         let recorded = self.passkey_use(stored, passkey, &result)?;
-        let (token, hash) = token::new_token("tss_");
-        let session = SessionRow {
-            id: Uuid::new_v4(),
-            token_hash: hash,
-            user_id: user.id,
-            created_at: now,
-            last_seen_at: now,
-            expires_at: now + self.config.session_absolute,
-            mfa_done: true,
-            source: source.clone(),
-            user_agent,
-        };
+        let (token, session) = self.open_session(user.id, true, source.clone(), user_agent);
         let mut event = AuditEvent::anonymous(&user.email, "auth.passkey_sign_in", source.clone())
             .detail(serde_json::json!({ "factor": "passkey", "passkey": stored.id, "user_verified": true }));
         event.actor_id = Some(user.id);

@@ -1,0 +1,13 @@
+networks-title = Allowed networks
+networks-help = Address ranges each role, user or API token may be used from. A role used from outside its ranges does not apply to that request; a user or token is refused outright. Refusals are audited. A request whose address is unknown matches no range.
+networks-subject = Applies to
+networks-ranges = Address ranges
+networks-ranges-hint = One range per line, such as 10.0.0.0/8 or 2001:db8::/32, or a single address. Leave empty to lift the restriction.
+networks-updated = Changed
+networks-none = No address restrictions: every role, user and token may be used from anywhere.
+networks-set = Set address ranges
+networks-kind-role = Role
+networks-kind-user = User
+networks-kind-token = API token
+networks-notice-saved = The address ranges were saved.
+networks-error-subject = Choose a role or a user.

@@ -1,0 +1,13 @@
+networks-title = 允许的网络
+networks-help = 每个角色、用户或 API 令牌可以使用的地址范围。在范围之外使用时，角色对该请求不生效；用户或令牌则被直接拒绝。拒绝会记入审计日志。地址未知的请求不匹配任何范围。
+networks-subject = 适用对象
+networks-ranges = 地址范围
+networks-ranges-hint = 每行一个范围，例如 10.0.0.0/8 或 2001:db8::/32，也可以是单个地址。留空表示取消限制。
+networks-updated = 修改时间
+networks-none = 没有地址限制：所有角色、用户和令牌都可以从任何地址使用。
+networks-set = 设置地址范围
+networks-kind-role = 角色
+networks-kind-user = 用户
+networks-kind-token = API 令牌
+networks-notice-saved = 地址范围已保存。
+networks-error-subject = 请选择一个角色或用户。
