@@ -12,7 +12,6 @@ use tutela_core::policy::Permission;
 use uuid::Uuid;
 
 use super::access_labels::{level_key, org_default_key, scope_key, share_key};
-use super::customer_detail::parse_id;
 use super::error::{ConsoleError, ConsoleResult, ok};
 use super::fields::{classification_key, label, ordered};
 use super::layout::{Chrome, Nav};
@@ -76,7 +75,7 @@ pub async fn page(
     Path(id): Path<String>,
     Query(q): Query<ExplainQuery>,
 ) -> ConsoleResult<Response> {
-    let customer = parse_id(&id, &console)?;
+    let customer = console.path_id(&id)?;
     let p = &console.principal;
     let user = if q.user.trim().is_empty() {
         p.user_id.ok_or_else(|| ConsoleError::not_found(console.lang))?

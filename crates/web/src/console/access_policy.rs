@@ -295,7 +295,7 @@ pub async fn delete_rule(
     ConsoleForm { console, .. }: ConsoleForm<Nothing>,
 ) -> ConsoleResult<Response> {
     console.require(Permission::RoleManage)?;
-    let id: Uuid = id.parse().map_err(|_| ConsoleError::not_found(console.lang).for_htmx(console.htmx))?;
+    let id = console.path_id(&id)?;
     state.tutela.delete_sharing_rule(&console.principal, id).await.map_err(|e| console.core_error(e))?;
     Ok(Redirect::to("/access?notice=rule-deleted").into_response())
 }

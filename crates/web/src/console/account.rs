@@ -10,7 +10,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::assets;
-use super::error::{ConsoleError, ConsoleResult, render};
+use super::error::{ConsoleResult, render};
 use super::forms::Nothing;
 use super::layout::Chrome;
 use super::session::{Console, ConsoleForm};
@@ -121,17 +121,13 @@ pub async fn page(
     Ok(render(StatusCode::OK, &page))
 }
 
-fn parse_id(raw: &str, console: &Console) -> Result<Uuid, ConsoleError> {
-    raw.parse().map_err(|_| ConsoleError::not_found(console.lang))
-}
-
 /// Ends one of the user's sessions (the current one is ended by signing out).
 pub async fn end_session(
     State(state): State<AppState>,
     Path(id): Path<String>,
     ConsoleForm { console, .. }: ConsoleForm<Nothing>,
 ) -> ConsoleResult<Response> {
-    let id = parse_id(&id, &console)?;
+    let id = console.path_id(&id)?;
     state.tutela.end_session(&console.principal, id).await.map_err(|e| console.core_error(e))?;
     Ok(Redirect::to("/account?notice=ended").into_response())
 }
@@ -153,7 +149,7 @@ pub async fn revoke_token(
     Path(id): Path<String>,
     ConsoleForm { console, .. }: ConsoleForm<Nothing>,
 ) -> ConsoleResult<Response> {
-    let id = parse_id(&id, &console)?;
+    let id = console.path_id(&id)?;
     state.tutela.revoke_api_token(&console.principal, id).await.map_err(|e| console.core_error(e))?;
     Ok(Redirect::to("/account?notice=revoked").into_response())
 }
@@ -164,7 +160,7 @@ pub async fn delete_passkey(
     Path(id): Path<String>,
     ConsoleForm { console, .. }: ConsoleForm<Nothing>,
 ) -> ConsoleResult<Response> {
-    let id = parse_id(&id, &console)?;
+    let id = console.path_id(&id)?;
     state.tutela.delete_passkey(&console.principal, id).await.map_err(|e| console.core_error(e))?;
     Ok(Redirect::to("/account?notice=passkey-deleted").into_response())
 }

@@ -14,8 +14,8 @@ use tutela_core::access::{BreakGlassPolicy, BreakGlassState};
 use tutela_core::policy::Permission;
 use uuid::Uuid;
 
-use super::error::{ConsoleError, ConsoleResult, render};
-use super::forms::{Errors, Nothing, checked};
+use super::error::{ConsoleResult, render};
+use super::forms::{Errors, Nothing, RequestForms, checked};
 use super::layout::{Chrome, Nav};
 use super::session::{Console, ConsoleForm};
 use super::stamp::Stamp;
@@ -85,31 +85,10 @@ struct BreakGlassPage {
     policy_errors: Errors,
 }
 
-/// The forms of the page as they are to be shown.
-struct Forms {
-    request: Option<RequestForm>,
-    errors: Errors,
-    policy: Option<PolicyForm>,
-    policy_errors: Errors,
-    general: Errors,
-    status: StatusCode,
-}
+type Forms = RequestForms<RequestForm, PolicyForm>;
 
-impl Forms {
-    fn empty() -> Self {
-        Self {
-            request: None,
-            errors: Errors::for_fields(REQUEST_FIELDS),
-            policy: None,
-            policy_errors: Errors::for_fields(POLICY_FIELDS),
-            general: Errors::for_fields::<&str>([]),
-            status: StatusCode::OK,
-        }
-    }
-
-    fn refused(status: StatusCode) -> Self {
-        Self { status, ..Self::empty() }
-    }
+fn forms(status: StatusCode) -> Forms {
+    Forms::new(status, &REQUEST_FIELDS, &POLICY_FIELDS)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -137,7 +116,7 @@ pub async fn page(State(state): State<AppState>, console: Console, Query(q): Que
     if !may_open(&console) {
         console.require(Permission::AccessApprove)?;
     }
-    let mut forms = Forms::empty();
+    let mut forms = forms(StatusCode::OK);
     if let Some(customer) = q.customer {
         forms.request = Some(RequestForm { customer, ..RequestForm::default() });
     }
@@ -219,7 +198,7 @@ pub async fn request(
 ) -> ConsoleResult<Response> {
     console.require(Permission::CustomerRead)?;
     let chrome = console.chrome(None);
-    let mut forms = Forms::refused(StatusCode::UNPROCESSABLE_ENTITY);
+    let mut forms = forms(StatusCode::UNPROCESSABLE_ENTITY);
     let customer = form.customer.trim().parse::<Uuid>();
     let minutes = form.minutes.trim().parse::<i64>();
     match (customer, minutes) {
@@ -249,10 +228,6 @@ pub async fn request(
     render_page(&state, &console, None, forms).await
 }
 
-fn request_id(raw: &str, console: &Console) -> Result<Uuid, ConsoleError> {
-    raw.parse().map_err(|_| ConsoleError::not_found(console.lang).for_htmx(console.htmx))
-}
-
 /// A refusal the page explains on top (deciding one's own request, a request no longer
 /// pending) instead of an error page.
 async fn refused_on_page(state: &AppState, console: &Console, e: CoreError) -> ConsoleResult<Response> {
@@ -261,7 +236,7 @@ async fn refused_on_page(state: &AppState, console: &Console, e: CoreError) -> C
         CoreError::Conflict(_) => StatusCode::CONFLICT,
         _ => return Err(console.core_error(e)),
     };
-    let mut forms = Forms::refused(status);
+    let mut forms = forms(status);
     let message = match e {
         CoreError::Forbidden(_) => console.chrome(None).t("break-glass-error-own"),
         other => other.to_string(),
@@ -275,7 +250,7 @@ pub async fn decide(
     Path(id): Path<String>,
     ConsoleForm { console, form }: ConsoleForm<DecisionForm>,
 ) -> ConsoleResult<Response> {
-    let id = request_id(&id, &console)?;
+    let id = console.path_id(&id)?;
     console.require(Permission::AccessApprove)?;
     let grant = form.grant == "yes";
     match state.tutela.decide_break_glass(&console.principal, id, grant).await {
@@ -292,7 +267,7 @@ pub async fn end(
     Path(id): Path<String>,
     ConsoleForm { console, .. }: ConsoleForm<Nothing>,
 ) -> ConsoleResult<Response> {
-    let id = request_id(&id, &console)?;
+    let id = console.path_id(&id)?;
     match state.tutela.end_break_glass(&console.principal, id).await {
         Ok(()) => Ok(Redirect::to("/break-glass?notice=ended").into_response()),
         Err(CoreError::Conflict(m)) => refused_on_page(&state, &console, CoreError::Conflict(m)).await,
@@ -305,7 +280,7 @@ pub async fn set_policy(
     ConsoleForm { console, form }: ConsoleForm<PolicyForm>,
 ) -> ConsoleResult<Response> {
     console.require(Permission::RoleManage)?;
-    let mut forms = Forms::refused(StatusCode::UNPROCESSABLE_ENTITY);
+    let mut forms = forms(StatusCode::UNPROCESSABLE_ENTITY);
     match form.max_minutes.trim().parse::<i64>() {
         Ok(max_minutes) => {
             let policy = BreakGlassPolicy { approval_required: checked(form.approval_required.as_ref()), max_minutes };

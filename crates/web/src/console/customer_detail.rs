@@ -9,7 +9,7 @@ use serde::Deserialize;
 use tutela_core::policy::Permission;
 use uuid::Uuid;
 
-use super::error::{ConsoleError, ConsoleResult, render};
+use super::error::{ConsoleResult, render};
 use super::fields::{classification_key, label, ordered};
 use super::forms::{Errors, checked};
 use super::layout::{Chrome, Nav};
@@ -50,10 +50,6 @@ struct DetailPage {
 pub struct DetailExtra {
     pub erase: Option<(Errors, String)>,
     pub share: Option<(ShareForm, Errors)>,
-}
-
-pub fn parse_id(raw: &str, console: &Console) -> Result<Uuid, ConsoleError> {
-    raw.parse().map_err(|_| ConsoleError::not_found(console.lang).for_htmx(console.htmx))
 }
 
 #[derive(Deserialize)]
@@ -128,7 +124,7 @@ pub async fn page(
     Path(id): Path<String>,
     Query(q): Query<DetailQuery>,
 ) -> ConsoleResult {
-    let id = parse_id(&id, &console)?;
+    let id = console.path_id(&id)?;
     detail(&state, &console, id, q.notice.as_deref(), DetailExtra::default()).await
 }
 
@@ -149,7 +145,7 @@ pub async fn erase(
     Path(id): Path<String>,
     ConsoleForm { console, form }: ConsoleForm<EraseForm>,
 ) -> ConsoleResult {
-    let id = parse_id(&id, &console)?;
+    let id = console.path_id(&id)?;
     console.require(Permission::CustomerErase)?;
     let mut errors = erase_fields();
     if !checked(form.confirm.as_ref()) {

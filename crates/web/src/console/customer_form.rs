@@ -14,7 +14,6 @@ use tutela_core::vault::CustomerView;
 use tutela_store::FieldDef;
 use uuid::Uuid;
 
-use super::customer_detail::parse_id;
 use super::error::{ConsoleResult, render};
 use super::fields::{InputKind, label, ordered};
 use super::forms::Errors;
@@ -148,7 +147,7 @@ pub async fn edit_page(
     console: Console,
     Path(id): Path<String>,
 ) -> ConsoleResult<Response> {
-    let id = parse_id(&id, &console)?;
+    let id = console.path_id(&id)?;
     console.require(Permission::CustomerWrite)?;
     let fields = schema(&state, &console).await?;
     let view = state.tutela.customer(&console.principal, id).await.map_err(|e| console.core_error(e))?;
@@ -190,7 +189,7 @@ pub async fn update(
     Path(id): Path<String>,
     ConsoleForm { console, form }: ConsoleForm<Pairs>,
 ) -> ConsoleResult<Response> {
-    let id = parse_id(&id, &console)?;
+    let id = console.path_id(&id)?;
     console.require(Permission::CustomerWrite)?;
     let fields = schema(&state, &console).await?;
     let version = posted(&form, "version").and_then(|v| v.parse::<i64>().ok()).unwrap_or_default();

@@ -9,7 +9,6 @@ use serde::Deserialize;
 use tutela_core::CoreError;
 use uuid::Uuid;
 
-use super::customer_detail::parse_id;
 use super::error::{ConsoleResult, ok, render};
 use super::fields::label;
 use super::forms::Errors;
@@ -46,7 +45,7 @@ pub async fn dialog(
     console: Console,
     Path((id, field)): Path<(String, String)>,
 ) -> ConsoleResult<Response> {
-    let id = parse_id(&id, &console)?;
+    let id = console.path_id(&id)?;
     let field_label = field_label(&state, &console, &field).await?;
     Ok(ok(&RevealDialog {
         chrome: console.chrome(None),
@@ -69,7 +68,7 @@ pub async fn reveal(
     Path((id, field)): Path<(String, String)>,
     ConsoleForm { console, form }: ConsoleForm<RevealForm>,
 ) -> ConsoleResult<Response> {
-    let id = parse_id(&id, &console)?;
+    let id = console.path_id(&id)?;
     let fields = [field.clone()];
     let result = state.tutela.reveal(&console.principal, id, &fields, &form.purpose).await;
     let mut errors = Errors::for_fields(["purpose"]);

@@ -15,8 +15,8 @@ use tutela_core::policy::Permission;
 use tutela_core::vault::ExportFormat;
 use uuid::Uuid;
 
-use super::error::{ConsoleError, ConsoleResult, render};
-use super::forms::{Errors, Nothing, checked};
+use super::error::{ConsoleResult, render};
+use super::forms::{Errors, Nothing, RequestForms, checked};
 use super::layout::{Chrome, Nav};
 use super::session::{Console, ConsoleForm};
 use super::stamp::Stamp;
@@ -89,31 +89,10 @@ struct ExportsPage {
     policy_errors: Errors,
 }
 
-/// The forms of the page as they are to be shown.
-struct Forms {
-    request: Option<RequestForm>,
-    errors: Errors,
-    policy: Option<PolicyForm>,
-    policy_errors: Errors,
-    general: Errors,
-    status: StatusCode,
-}
+type Forms = RequestForms<RequestForm, PolicyForm>;
 
-impl Forms {
-    fn empty() -> Self {
-        Self {
-            request: None,
-            errors: Errors::for_fields(REQUEST_FIELDS),
-            policy: None,
-            policy_errors: Errors::for_fields(POLICY_FIELDS),
-            general: Errors::for_fields::<&str>([]),
-            status: StatusCode::OK,
-        }
-    }
-
-    fn refused(status: StatusCode) -> Self {
-        Self { status, ..Self::empty() }
-    }
+fn forms(status: StatusCode) -> Forms {
+    Forms::new(status, &REQUEST_FIELDS, &POLICY_FIELDS)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -151,7 +130,7 @@ pub async fn page(State(state): State<AppState>, console: Console, Query(q): Que
     if !Nav::Exports.shown_to(&console.principal) {
         console.require(Permission::CustomerExport)?;
     }
-    render_page(&state, &console, q.notice.as_deref(), Forms::empty()).await
+    render_page(&state, &console, q.notice.as_deref(), forms(StatusCode::OK)).await
 }
 
 async fn render_page(state: &AppState, console: &Console, notice: Option<&str>, forms: Forms) -> ConsoleResult {
@@ -228,7 +207,7 @@ pub async fn request(
     ConsoleForm { console, form }: ConsoleForm<RequestForm>,
 ) -> ConsoleResult<Response> {
     console.require(Permission::CustomerExport)?;
-    let mut forms = Forms::refused(StatusCode::UNPROCESSABLE_ENTITY);
+    let mut forms = forms(StatusCode::UNPROCESSABLE_ENTITY);
     let purpose = Some(form.purpose.as_str());
     match form.format.parse::<ExportFormat>() {
         Ok(format) => match state.tutela.request_export(&console.principal, format, purpose).await {
@@ -244,10 +223,6 @@ pub async fn request(
     render_page(&state, &console, None, forms).await
 }
 
-fn request_id(raw: &str, console: &Console) -> Result<Uuid, ConsoleError> {
-    raw.parse().map_err(|_| ConsoleError::not_found(console.lang).for_htmx(console.htmx))
-}
-
 /// A refusal the page explains on top (deciding one's own request, a request no longer
 /// pending, a note too long) instead of an error page.
 async fn refused_on_page(state: &AppState, console: &Console, e: CoreError) -> ConsoleResult<Response> {
@@ -257,7 +232,7 @@ async fn refused_on_page(state: &AppState, console: &Console, e: CoreError) -> C
         CoreError::Invalid { field, message } => (StatusCode::UNPROCESSABLE_ENTITY, format!("{field}: {message}")),
         other => return Err(console.core_error(other)),
     };
-    let mut forms = Forms::refused(status);
+    let mut forms = forms(status);
     forms.general.add(None, message);
     render_page(state, console, None, forms).await
 }
@@ -267,7 +242,7 @@ pub async fn decide(
     Path(id): Path<String>,
     ConsoleForm { console, form }: ConsoleForm<DecisionForm>,
 ) -> ConsoleResult<Response> {
-    let id = request_id(&id, &console)?;
+    let id = console.path_id(&id)?;
     console.require(Permission::AccessApprove)?;
     let approve = form.approve == "yes";
     match state.tutela.decide_export(&console.principal, id, approve, Some(&form.note)).await {
@@ -284,7 +259,7 @@ pub async fn cancel(
     Path(id): Path<String>,
     ConsoleForm { console, .. }: ConsoleForm<Nothing>,
 ) -> ConsoleResult<Response> {
-    let id = request_id(&id, &console)?;
+    let id = console.path_id(&id)?;
     match state.tutela.cancel_export(&console.principal, id).await {
         Ok(()) => Ok(Redirect::to("/exports?notice=cancelled").into_response()),
         Err(CoreError::Conflict(m)) => refused_on_page(&state, &console, CoreError::Conflict(m)).await,
@@ -298,7 +273,7 @@ pub async fn download(
     Path(id): Path<String>,
     console: Console,
 ) -> ConsoleResult<Response> {
-    let id = request_id(&id, &console)?;
+    let id = console.path_id(&id)?;
     match state.tutela.begin_approved_export(&console.principal, id).await {
         Ok(export) => Ok(export_response(export)),
         Err(CoreError::Conflict(m)) => refused_on_page(&state, &console, CoreError::Conflict(m)).await,
@@ -312,7 +287,7 @@ pub async fn set_policy(
 ) -> ConsoleResult<Response> {
     console.require(Permission::RoleManage)?;
     let chrome = console.chrome(None);
-    let mut forms = Forms::refused(StatusCode::UNPROCESSABLE_ENTITY);
+    let mut forms = forms(StatusCode::UNPROCESSABLE_ENTITY);
     let max_rows = match form.max_rows.trim() {
         "" => Ok(None),
         n => n.parse::<u64>().map(Some),

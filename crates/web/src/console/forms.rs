@@ -1,5 +1,6 @@
 //! Errors shown in a re-rendered form: each next to the field it names, the rest on top.
 
+use axum::http::StatusCode;
 use tutela_core::CoreError;
 
 #[derive(Debug, Clone, Default)]
@@ -55,6 +56,31 @@ pub struct Nothing {}
 /// A checkbox arrives as `on` when ticked and not at all otherwise.
 pub fn checked(value: Option<&String>) -> bool {
     value.is_some_and(|v| !v.is_empty())
+}
+
+/// The forms of a page that takes requests and holds a policy (emergency access, exports), as
+/// they are to be shown: what was typed, the errors by field, and the answer's status.
+pub struct RequestForms<R, P> {
+    pub request: Option<R>,
+    pub errors: Errors,
+    pub policy: Option<P>,
+    pub policy_errors: Errors,
+    /// Refusals of a button (deciding, ending), shown on top.
+    pub general: Errors,
+    pub status: StatusCode,
+}
+
+impl<R, P> RequestForms<R, P> {
+    pub fn new(status: StatusCode, request_fields: &[&str], policy_fields: &[&str]) -> Self {
+        Self {
+            request: None,
+            errors: Errors::for_fields(request_fields.iter().copied()),
+            policy: None,
+            policy_errors: Errors::for_fields(policy_fields.iter().copied()),
+            general: Errors::for_fields::<&str>([]),
+            status,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@ use serde::Deserialize;
 use tutela_core::CoreError;
 use tutela_core::access::{DepartmentInput, MembershipInput, TeamInput};
 use tutela_core::policy::Permission;
-use uuid::Uuid;
 
 use super::error::{ConsoleError, ConsoleResult};
 use super::forms::{Errors, Nothing};
@@ -20,10 +19,6 @@ use crate::AppState;
 
 fn bad_id(console: &Console, field: &str) -> ConsoleError {
     ConsoleError::bad_request(console.lang, format!("{field}: not an id")).for_htmx(console.htmx)
-}
-
-fn parse_path(raw: &str, console: &Console) -> Result<Uuid, ConsoleError> {
-    raw.parse().map_err(|_| ConsoleError::not_found(console.lang).for_htmx(console.htmx))
 }
 
 /// Puts a domain refusal into `errors`: a conflict next to `conflict_field` (409), bad input
@@ -73,7 +68,7 @@ pub async fn delete_department(
     ConsoleForm { console, .. }: ConsoleForm<Nothing>,
 ) -> ConsoleResult<Response> {
     console.require(Permission::UserManage)?;
-    let id = parse_path(&id, &console)?;
+    let id = console.path_id(&id)?;
     let mut forms = Forms::empty();
     match state.tutela.delete_department(&console.principal, id).await {
         Ok(()) => return Ok(Redirect::to("/org?notice=department-deleted").into_response()),
@@ -112,7 +107,7 @@ pub async fn delete_team(
     ConsoleForm { console, .. }: ConsoleForm<Nothing>,
 ) -> ConsoleResult<Response> {
     console.require(Permission::UserManage)?;
-    let id = parse_path(&id, &console)?;
+    let id = console.path_id(&id)?;
     state.tutela.delete_team(&console.principal, id).await.map_err(|e| console.core_error(e))?;
     Ok(Redirect::to("/org?notice=team-deleted").into_response())
 }
@@ -131,7 +126,7 @@ pub async fn set_membership(
     ConsoleForm { console, form }: ConsoleForm<MembershipForm>,
 ) -> ConsoleResult<Response> {
     console.require(Permission::UserManage)?;
-    let user = parse_path(&id, &console)?;
+    let user = console.path_id(&id)?;
     let input = MembershipInput {
         department_id: optional_id(&form.department_id).map_err(|()| bad_id(&console, "department_id"))?,
         team_id: optional_id(&form.team_id).map_err(|()| bad_id(&console, "team_id"))?,

@@ -172,7 +172,7 @@ pub async fn save(
     ConsoleForm { console, form }: ConsoleForm<Vec<(String, String)>>,
 ) -> ConsoleResult<Response> {
     console.require(Permission::RoleManage)?;
-    let id: Uuid = id.parse().map_err(|_| ConsoleError::not_found(console.lang).for_htmx(console.htmx))?;
+    let id = console.path_id(&id)?;
     let roles = state.tutela.roles(&console.principal).await.map_err(|e| console.core_error(e))?;
     let role = roles.into_iter().find(|r| r.id == id).ok_or_else(|| ConsoleError::not_found(console.lang))?;
     let (scope, field_rules) = read_form(&form);

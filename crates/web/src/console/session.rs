@@ -119,6 +119,11 @@ impl Console {
         }
     }
 
+    /// An id from the path; a malformed one names nothing, so it is answered as not found.
+    pub fn path_id(&self, raw: &str) -> Result<uuid::Uuid, ConsoleError> {
+        raw.parse().map_err(|_| ConsoleError::not_found(self.lang).for_htmx(self.htmx))
+    }
+
     pub fn core_error(&self, e: CoreError) -> ConsoleError {
         ConsoleError::from_core(e, self.lang).for_htmx(self.htmx)
     }

@@ -13,7 +13,7 @@ use tutela_core::policy::Permission;
 use uuid::Uuid;
 
 use super::access_labels::{share_key, stored};
-use super::customer_detail::{DetailExtra, detail, parse_id};
+use super::customer_detail::{DetailExtra, detail};
 use super::error::{ConsoleError, ConsoleResult};
 use super::forms::{Errors, Nothing};
 use super::layout::Chrome;
@@ -122,7 +122,7 @@ pub async fn share(
     Path(id): Path<String>,
     ConsoleForm { console, form }: ConsoleForm<ShareForm>,
 ) -> ConsoleResult<Response> {
-    let id = parse_id(&id, &console)?;
+    let id = console.path_id(&id)?;
     console.require(Permission::CustomerWrite)?;
     let chrome = console.chrome(None);
     let mut errors = Errors::for_fields(SHARE_FIELDS);
@@ -169,7 +169,7 @@ pub async fn end(
     Path((id, share)): Path<(String, String)>,
     ConsoleForm { console, .. }: ConsoleForm<Nothing>,
 ) -> ConsoleResult<Response> {
-    let id = parse_id(&id, &console)?;
+    let id = console.path_id(&id)?;
     let share: Uuid = share.parse().map_err(|_| ConsoleError::not_found(console.lang).for_htmx(console.htmx))?;
     state.tutela.end_share(&console.principal, id, share).await.map_err(|e| console.core_error(e))?;
     Ok(Redirect::to(&format!("/customers/{id}?notice=unshared#sharing")).into_response())
