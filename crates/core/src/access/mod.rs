@@ -78,9 +78,28 @@ impl Tutela {
         Ok(snapshot)
     }
 
-    /// The reach of a user holding `roles`.
+    /// The reach of a user holding `roles`, wherever they are.
     pub(crate) async fn reach_of(&self, user_id: Uuid, roles: &[RoleRow]) -> CoreResult<Reach> {
         let snapshot = self.access_snapshot().await?;
+        self.reach_in(&snapshot, user_id, roles).await
+    }
+
+    /// The reach of `user` for a request from `source`: only the roles that apply from there,
+    /// or a refusal (see [`Tutela::admit`]). `bound` says whether an address range was
+    /// consulted.
+    pub(crate) async fn request_reach(
+        &self,
+        user: (Uuid, &str),
+        token: Option<Uuid>,
+        roles: Vec<RoleRow>,
+        source: Option<&str>,
+    ) -> CoreResult<(Reach, bool)> {
+        let snapshot = self.access_snapshot().await?;
+        let (roles, bound) = self.admit(&snapshot, user, token, roles, source).await?;
+        Ok((self.reach_in(&snapshot, user.0, &roles).await?, bound))
+    }
+
+    async fn reach_in(&self, snapshot: &AccessSnapshot, user_id: Uuid, roles: &[RoleRow]) -> CoreResult<Reach> {
         let org = &snapshot.org;
         let grants = roles.iter().map(|role| grant(org, user_id, role)).collect();
         let role_ids: BTreeSet<Uuid> = roles.iter().map(|r| r.id).collect();

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use tutela_store::{Mutation, NetworkRuleRow, OrgChange, RoleRow};
 use uuid::Uuid;
 
-use super::NetworkSubject;
+use super::{AccessSnapshot, NetworkSubject};
 use crate::audit::{AuditEvent, Outcome};
 use crate::policy::{Permission, Principal};
 use crate::{CoreError, CoreResult, Tutela};
@@ -83,12 +83,12 @@ impl Tutela {
     /// (a principal that depends on the address must not be cached without it).
     pub(crate) async fn admit(
         &self,
+        snapshot: &AccessSnapshot,
         user: (Uuid, &str),
         token: Option<Uuid>,
         mut roles: Vec<RoleRow>,
         source: Option<&str>,
     ) -> CoreResult<(Vec<RoleRow>, bool)> {
-        let snapshot = self.access_snapshot().await?;
         let ranges = &snapshot.networks;
         let address = source.and_then(|s| s.parse::<IpAddr>().ok());
         let subjects = [(NetworkSubject::User, Some(user.0)), (NetworkSubject::Token, token)];

@@ -94,7 +94,8 @@ impl Tutela {
         let Some(user) = user.filter(|_| ok) else {
             return self.refuse_login(&claimed, source, refusal, None).await;
         };
-        match self.admit((user.id, &user.email), None, Vec::new(), source.as_deref()).await {
+        let snapshot = self.access_snapshot().await?;
+        match self.admit(&snapshot, (user.id, &user.email), None, Vec::new(), source.as_deref()).await {
             // The right password from an address the account may not be used from (audited
             // by `admit`): the answer of a wrong one, so that it does not confirm the password.
             Err(CoreError::Forbidden(_)) => return Err(CoreError::Unauthenticated(WRONG_CREDENTIALS.into())),

@@ -146,8 +146,8 @@ impl Tutela {
         let user =
             self.store.user_get(row.user_id).await?.filter(|u| u.status == UserStatus::Active).ok_or_else(invalid)?;
         let roles = self.store.user_roles(user.id).await?;
-        let (roles, bound) = self.admit((user.id, &user.email), Some(row.id), roles, source.as_deref()).await?;
-        let mut reach = self.reach_of(user.id, &roles).await?;
+        let (mut reach, bound) =
+            self.request_reach((user.id, &user.email), Some(row.id), roles, source.as_deref()).await?;
         reach.narrow(&parse_permissions(&row.scopes).unwrap_or_default());
         let principal = principal_with(&user, Credential::ApiToken { token_id: row.id }, source, reach);
         // A principal that depends on the address is worked out for each request.

@@ -236,8 +236,7 @@ impl Tutela {
         source: Option<String>,
     ) -> CoreResult<Principal> {
         let roles = self.store.user_roles(user.id).await?;
-        let (roles, _) = self.admit((user.id, &user.email), None, roles, source.as_deref()).await?;
-        let reach = self.reach_of(user.id, &roles).await?;
+        let (reach, _) = self.request_reach((user.id, &user.email), None, roles, source.as_deref()).await?;
         Ok(principal_with(user, credential, source, reach))
     }
 }
