@@ -146,6 +146,20 @@ impl Tutela {
         Ok(views)
     }
 
+    /// The ranges of the caller's own API tokens, by token id.
+    pub async fn my_token_networks(&self, principal: &Principal) -> CoreResult<BTreeMap<Uuid, Vec<String>>> {
+        let Some(user) = principal.user_id else { return Ok(BTreeMap::new()) };
+        let mine: Vec<Uuid> = self.store.api_tokens_for_user(user).await?.into_iter().map(|t| t.id).collect();
+        Ok(self
+            .store
+            .network_rules_list()
+            .await?
+            .into_iter()
+            .filter(|r| r.subject_kind == NetworkSubject::Token.as_str() && mine.contains(&r.subject_id))
+            .map(|r| (r.subject_id, r.networks))
+            .collect())
+    }
+
     /// Replaces the address ranges of a role (`role.manage`), a user (`user.manage`) or a
     /// token (its owner, or `user.manage`); no ranges lifts the restriction. Refuses to lock
     /// the caller out of the address they are using.

@@ -11,3 +11,6 @@ networks-kind-user = User
 networks-kind-token = API token
 networks-notice-saved = The address ranges were saved.
 networks-error-subject = Choose a role or a user.
+account-token-networks = Limit to addresses
+account-token-networks-hint = Address ranges this token may be used from, separated by commas (such as 10.0.0.0/8, 2001:db8::/32); empty: anywhere.
+account-notice-token-networks = The token's address ranges were saved.

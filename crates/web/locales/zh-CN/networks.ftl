@@ -11,3 +11,6 @@ networks-kind-user = 用户
 networks-kind-token = API 令牌
 networks-notice-saved = 地址范围已保存。
 networks-error-subject = 请选择一个角色或用户。
+account-token-networks = 限定地址
+account-token-networks-hint = 此令牌可以使用的地址范围，用逗号分隔（例如 10.0.0.0/8, 2001:db8::/32）；留空表示不限。
+account-notice-token-networks = 令牌的地址范围已保存。

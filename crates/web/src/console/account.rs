@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use tutela_core::access::NetworkSubject;
 use uuid::Uuid;
 
 use super::assets;
@@ -34,6 +35,8 @@ pub struct TokenLine {
     pub created: Stamp,
     pub expires: Option<Stamp>,
     pub revoked: Option<Stamp>,
+    /// The address ranges it may be used from, comma-separated; empty when unrestricted.
+    pub networks: String,
 }
 
 pub struct PasskeyLine {
@@ -71,12 +74,14 @@ pub async fn page(
     let p = &console.principal;
     let sessions = state.tutela.my_sessions(p, Some(console.session.id)).await.map_err(|e| console.core_error(e))?;
     let tokens = state.tutela.api_tokens(p).await.map_err(|e| console.core_error(e))?;
+    let mut token_networks = state.tutela.my_token_networks(p).await.map_err(|e| console.core_error(e))?;
     let passkeys = state.tutela.my_passkeys(p).await.map_err(|e| console.core_error(e))?;
     let chrome = console.chrome(None);
     let notice = match q.notice.as_deref() {
         Some("ended") => Some(chrome.t("account-notice-ended")),
         Some("ended-others") => Some(chrome.t("account-notice-ended-others")),
         Some("revoked") => Some(chrome.t("account-notice-revoked")),
+        Some("token-networks") => Some(chrome.t("account-notice-token-networks")),
         Some("passkey-added") => Some(chrome.t("passkeys-notice-added")),
         Some("passkey-deleted") => Some(chrome.t("passkeys-notice-deleted")),
         _ => None,
@@ -106,12 +111,13 @@ pub async fn page(
     let tokens = tokens
         .into_iter()
         .map(|t| TokenLine {
-            id: t.id,
             name: t.name,
             scopes: t.scopes.join(", "),
             created: Stamp::of(t.created_at),
             expires: t.expires_at.map(Stamp::of),
             revoked: t.revoked_at.map(Stamp::of),
+            networks: token_networks.remove(&t.id).unwrap_or_default().join(", "),
+            id: t.id,
         })
         .collect();
     let others = sessions.iter().filter(|s| !s.current).count();
@@ -152,6 +158,30 @@ pub async fn revoke_token(
     let id = console.path_id(&id)?;
     state.tutela.revoke_api_token(&console.principal, id).await.map_err(|e| console.core_error(e))?;
     Ok(Redirect::to("/account?notice=revoked").into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenNetworksForm {
+    /// Ranges separated by commas, spaces or lines; empty lifts the restriction.
+    #[serde(default)]
+    networks: String,
+}
+
+/// Sets the address ranges one of the user's tokens may be used from.
+pub async fn token_networks(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ConsoleForm { console, form }: ConsoleForm<TokenNetworksForm>,
+) -> ConsoleResult<Response> {
+    let id = console.path_id(&id)?;
+    let entries: Vec<String> =
+        form.networks.split(|c: char| c == ',' || c.is_whitespace()).map(str::to_owned).collect();
+    state
+        .tutela
+        .set_network_rule(&console.principal, NetworkSubject::Token, id, &entries)
+        .await
+        .map_err(|e| console.core_error(e))?;
+    Ok(Redirect::to("/account?notice=token-networks").into_response())
 }
 
 /// Deletes one of the user's passkeys (someone else's is not found).

@@ -112,6 +112,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/sessions/{id}/end", post(account::end_session))
         .route("/account/sessions/end-others", post(account::end_others))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/account/tokens/{id}/networks", post(account::token_networks))
         .route("/account/passkeys/{id}/delete", post(account::delete_passkey))
         .route("/import", get(import::page).post(import::start).layer(DefaultBodyLimit::max(import::MAX_UPLOAD)))
         .route("/import/{id}", get(import::job_page))
