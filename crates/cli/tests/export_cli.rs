@@ -12,8 +12,7 @@ use serde_json::Value;
 use support::{expect, init, open};
 use tutela_core::identity::NewUser;
 use tutela_core::policy::{Credential, Permission, Principal};
-use tutela_store::RoleRow;
-use uuid::Uuid;
+use tutela_core::testing::custom_role;
 
 const NATIONAL_ID: &str = "11010519491231002X";
 
@@ -27,16 +26,7 @@ async fn seed(data: &Path, db: &str) -> (String, String) {
         Credential::LocalCli,
         None,
     );
-    let role = RoleRow {
-        id: Uuid::now_v7(),
-        name: "export-approver".into(),
-        description: String::new(),
-        builtin: false,
-        permissions: vec![Permission::AccessApprove.as_str().to_owned()],
-        data_scope: "own".into(),
-        field_rules: std::collections::BTreeMap::new(),
-    };
-    t.put_role(&admin, role).await.unwrap();
+    t.put_role(&admin, custom_role("export-approver", &[Permission::AccessApprove])).await.unwrap();
     let mut files = Vec::new();
     for (email, role) in [("steward@example.com", "data-steward"), ("officer@example.com", "export-approver")] {
         let new = NewUser {

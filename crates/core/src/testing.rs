@@ -208,6 +208,19 @@ pub fn operator() -> Principal {
     )
 }
 
+/// A new custom role holding `permissions` over its holder's own records.
+pub fn custom_role(name: &str, permissions: &[Permission]) -> tutela_store::RoleRow {
+    tutela_store::RoleRow {
+        id: uuid::Uuid::now_v7(),
+        name: name.to_owned(),
+        description: String::new(),
+        builtin: false,
+        permissions: permissions.iter().map(|p| p.as_str().to_owned()).collect(),
+        data_scope: "own".into(),
+        field_rules: std::collections::BTreeMap::new(),
+    }
+}
+
 pub fn values(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
 }

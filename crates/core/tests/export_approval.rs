@@ -8,7 +8,7 @@ use tutela_core::CoreError;
 use tutela_core::access::{ExportApprovalPolicy, ExportRequestState};
 use tutela_core::identity::NewUser;
 use tutela_core::policy::{Credential, Permission, Principal};
-use tutela_core::testing::{Backend, Harness, principal, steward, values};
+use tutela_core::testing::{Backend, Harness, custom_role, principal, steward, values};
 use tutela_core::vault::{Export, ExportFormat, WATERMARK_COLUMN};
 use tutela_store::AuditFilter;
 
@@ -201,16 +201,7 @@ async fn within_the_limits_leaves_at_once(backend: Backend) {
     assert!(matches!(t.set_export_approval_policy(&p, open).await, Err(CoreError::Forbidden(_))));
 
     // Approving exports and taking them out are separated duties by default.
-    let role = tutela_store::RoleRow {
-        id: uuid::Uuid::now_v7(),
-        name: "export-approver".into(),
-        description: String::new(),
-        builtin: false,
-        permissions: vec![Permission::AccessApprove.as_str().into()],
-        data_scope: "own".into(),
-        field_rules: std::collections::BTreeMap::new(),
-    };
-    t.put_role(&admin(), role).await.unwrap();
+    t.put_role(&admin(), custom_role("export-approver", &[Permission::AccessApprove])).await.unwrap();
     let both = NewUser {
         email: "both@example.com".into(),
         display_name: "Both".into(),

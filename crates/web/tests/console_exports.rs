@@ -8,10 +8,8 @@ use axum::Router;
 use axum::http::{Method, StatusCode, header};
 use support::{Answer, Call, call, create_user, form, get, sign_in};
 use tutela_core::policy::Permission;
-use tutela_core::testing::{Backend, Harness, principal, steward, values};
-use tutela_store::RoleRow;
+use tutela_core::testing::{Backend, Harness, custom_role, principal, steward, values};
 use tutela_web::{AppState, router};
-use uuid::Uuid;
 
 const NATIONAL_ID: &str = "11010519491231002X";
 
@@ -30,15 +28,7 @@ struct Fixture {
 
 async fn fixture(backend: Backend) -> Fixture {
     let h = Harness::new(backend).await;
-    let approver = RoleRow {
-        id: Uuid::now_v7(),
-        name: "export-approver".into(),
-        description: String::new(),
-        builtin: false,
-        permissions: vec![Permission::AccessApprove.as_str().to_owned()],
-        data_scope: "own".into(),
-        field_rules: std::collections::BTreeMap::new(),
-    };
+    let approver = custom_role("export-approver", &[Permission::AccessApprove]);
     h.tutela.put_role(&principal("roles@example.com", &[Permission::RoleManage]), approver).await.unwrap();
     for (email, roles) in [
         ("admin@example.com", &["administrator"][..]),
