@@ -98,6 +98,7 @@ async fn a_user_or_token_outside_its_ranges_is_refused(backend: Backend) {
     let denied = t.store().audit_search(&filter).await.unwrap();
     assert_eq!(denied.len(), 3);
     assert!(denied.iter().all(|e| e.actor == "remote@example.com" && e.outcome == "denied"));
+    assert!(denied.iter().all(|e| e.actor_id == Some(id)), "searchable by the user's id");
 
     // The token's owner narrows their own token further; someone else may not.
     t.set_network_rule(&admin(), NetworkSubject::User, id, &[]).await.unwrap();

@@ -97,9 +97,10 @@ impl Tutela {
             let Some(list) = id.and_then(|id| ranges.get(&(kind, id))) else { continue };
             bound = true;
             if !allows(list, address) {
-                let event = AuditEvent::anonymous(user.1, "access.network.denied", source.map(str::to_owned))
+                let mut event = AuditEvent::anonymous(user.1, "access.network.denied", source.map(str::to_owned))
                     .outcome(Outcome::Denied)
                     .detail(serde_json::json!({ "subject_kind": kind, "subject": id }));
+                event.actor_id = Some(user.0);
                 self.audit.record(event).await?;
                 let from = source.unwrap_or("an unknown address");
                 return Err(CoreError::Forbidden(format!("this {kind} may not be used from {from}")));
