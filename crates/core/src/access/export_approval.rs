@@ -52,6 +52,8 @@ pub(crate) struct ApprovalNeed {
     pub reasons: Vec<String>,
     max_rows: Option<u64>,
     restricted: Vec<String>,
+    /// How long an approval lasts under the policy that judged it.
+    pub valid: Duration,
 }
 
 impl ApprovalNeed {
@@ -183,7 +185,13 @@ impl Tutela {
         if policy.restricted && !plan.restricted.is_empty() {
             reasons.push("restricted".to_owned());
         }
-        Ok(ApprovalNeed { rows, reasons, max_rows: policy.max_rows, restricted: plan.restricted.clone() })
+        Ok(ApprovalNeed {
+            rows,
+            reasons,
+            max_rows: policy.max_rows,
+            restricted: plan.restricted.clone(),
+            valid: Duration::hours(policy.valid_hours),
+        })
     }
 
     /// Asks to export the customers in the caller's reach. Approved at once when the policy
@@ -201,7 +209,7 @@ impl Tutela {
         let need = self.export_needs_approval(&plan).await?;
         let now = self.clock.now();
         let at_once = need.reasons.is_empty();
-        let valid = Duration::hours(self.export_policy_in_force().await?.valid_hours);
+        let valid = need.valid;
         let row = ExportRequestRow {
             id: Uuid::now_v7(),
             user_id,
