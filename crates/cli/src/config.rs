@@ -9,6 +9,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use tutela_core::identity::UnknownUsers;
+use tutela_core::notify::SmtpSecurity;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,6 +22,8 @@ pub struct Config {
     pub password: PasswordConfig,
     pub keys: KeysConfig,
     pub oidc: OidcConfig,
+    /// E-mail for notices; absent: notices stay in the console's inbox.
+    pub smtp: Option<SmtpConfig>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -83,6 +86,41 @@ pub struct OidcConfig {
     pub timeout_seconds: u64,
 }
 
+/// The SMTP server notices are e-mailed through (see `tutela.toml.example`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    /// `starttls` (default), `tls`, or `none` (only to a relay on loopback).
+    pub security: SmtpSecurity,
+    pub username: Option<String>,
+    /// A file holding the password (else `TUTELA_SMTP_PASSWORD`).
+    pub password_file: Option<PathBuf>,
+    pub from: String,
+    pub timeout_seconds: u64,
+    /// PEM certificates to trust besides the public roots.
+    pub ca_file: Option<PathBuf>,
+    /// Attempts of one delivery before it is given up.
+    pub max_attempts: u32,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 587,
+            security: SmtpSecurity::Starttls,
+            username: None,
+            password_file: None,
+            from: String::new(),
+            timeout_seconds: 10,
+            ca_file: None,
+            max_attempts: 8,
+        }
+    }
+}
+
 impl Default for OidcConfig {
     fn default() -> Self {
         Self {
@@ -119,6 +157,7 @@ impl Default for Config {
             password: PasswordConfig { min_length: 12 },
             keys: KeysConfig { provider: "file".into(), key_file: None, passphrase_file: None },
             oidc: OidcConfig::default(),
+            smtp: None,
         }
     }
 }
@@ -127,7 +166,9 @@ impl Default for Config {
 fn is_config_key(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
     ["data_dir", "database_url"].contains(&key.as_str())
-        || ["server__", "session__", "password__", "keys__", "oidc__"].iter().any(|section| key.starts_with(section))
+        || ["server__", "session__", "password__", "keys__", "oidc__", "smtp__"]
+            .iter()
+            .any(|section| key.starts_with(section))
 }
 
 impl Config {

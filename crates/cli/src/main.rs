@@ -7,6 +7,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod commands;
 mod config;
+mod notify;
 mod open;
 mod progress;
 mod sso;
@@ -68,6 +69,16 @@ enum Command {
         #[command(subcommand)]
         command: commands::access::AccessCommand,
     },
+    /// Scheduled jobs: list them, run one now.
+    Jobs {
+        #[command(subcommand)]
+        command: commands::jobs::JobsCommand,
+    },
+    /// Notices: test the e-mail settings, see how deliveries went.
+    Notify {
+        #[command(subcommand)]
+        command: commands::notify::NotifyCommand,
+    },
 }
 
 /// Exit codes: 0 ok, 1 a check found a problem, 2 bad usage or input.
@@ -113,5 +124,7 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Keys { command } => commands::keys::run(config, command, cli.json).await,
         Command::Org { command } => commands::org::run(config, command, cli.json).await,
         Command::Access { command } => commands::access::run(config, command, cli.json).await,
+        Command::Jobs { command } => commands::jobs::run(config, command, cli.json).await,
+        Command::Notify { command } => commands::notify::run(config, command, cli.json).await,
     }
 }

@@ -101,6 +101,7 @@ pub async fn open_tutela(config: &Config, create: bool) -> anyhow::Result<Arc<Tu
         password_min_length: config.password.min_length,
         relying_party: relying_party(config),
         sso: crate::sso::sso_config(config)?,
+        notify: crate::notify::notify_config(config)?,
         ..CoreConfig::default()
     };
     let tutela = Tutela::open(store, provider, Arc::new(SystemClock), PasswordHasher::new(), core).await?;

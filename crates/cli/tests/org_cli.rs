@@ -51,6 +51,53 @@ fn networks(data: &Path, db: &str) {
     assert_eq!(out.trim(), "[]", "no --allow lifts it");
 }
 
+/// Sign-in policies: listed, refused by flag, set, lifted.
+fn sign_in_policy(data: &Path, db: &str) {
+    let (out, _) = expect(data, db, &["access", "sign-in-policy"], 0);
+    assert!(out.contains("sales: factor any, session default, idle default, re-authenticate never asked"), "{out}");
+    let (_, err) = expect(data, db, &["access", "sign-in-policy", "--role", "sales", "--session-hours", "30"], 2);
+    assert!(err.contains("--session-hours: must be between 1 and 24"), "{err}");
+    let (_, err) = expect(data, db, &["access", "sign-in-policy", "--role", "sales", "--factor", "fido"], 2);
+    assert!(err.contains("--factor"), "{err}");
+    let (_, err) = expect(data, db, &["access", "sign-in-policy", "--role", "nobody"], 2);
+    assert!(err.contains("--role: no role \"nobody\""), "{err}");
+    let (_, err) = expect(data, db, &["access", "sign-in-policy", "--reauth-minutes", "5"], 2);
+    assert!(err.contains("--role"), "clap wants the role: {err}");
+    let set = ["access", "sign-in-policy", "--role", "sales", "--factor", "passkey", "--reauth-minutes", "10"];
+    let (out, _) = expect(data, db, &set, 0);
+    assert!(
+        out.contains("sales: factor passkey, session default, idle default, re-authenticate every 10 min"),
+        "{out}"
+    );
+    let (out, _) = expect(data, db, &["--json", "access", "sign-in-policy", "--role", "sales"], 0);
+    let listed: Value = serde_json::from_str(&out).unwrap();
+    let sales = listed.as_array().unwrap().iter().find(|r| r["role"] == "sales").unwrap();
+    assert_eq!(sales["factor"], "any", "no flags put the defaults back: {out}");
+}
+
+/// A department's manager, who reviews its members' access: refused by argument, named,
+/// lifted. 销售部 exists and sales@example.com is its only member.
+fn department_manager(data: &Path, db: &str) {
+    let manager = |extra: &[&'static str]| [&["org", "department", "manager"][..], extra].concat();
+    let (_, err) = expect(data, db, &manager(&["销售部", "--user", "nobody@example.com"]), 2);
+    assert!(err.contains("--user: no user"), "{err}");
+    let (_, err) = expect(data, db, &manager(&["不存在", "--user", "sales@example.com"]), 2);
+    assert!(err.contains("DEPARTMENT: no department"), "{err}");
+    let (_, err) = expect(data, db, &manager(&["销售部"]), 2);
+    assert!(err.contains("required") && err.contains("--user"), "clap names the missing flag: {err}");
+    let (_, err) = expect(data, db, &manager(&["销售部", "--user", "sales@example.com", "--none"]), 2);
+    assert!(err.contains("--none"), "{err}");
+    let (out, _) = expect(data, db, &manager(&["销售部", "--user", "SALES@example.com"]), 0);
+    assert!(out.contains("department 销售部 (") && out.contains("): manager sales@example.com"), "{out}");
+    let (out, _) = expect(data, db, &["--json", "org", "show"], 0);
+    let named: Value = serde_json::from_str(&out).unwrap();
+    let sales_row = named["departments"].as_array().unwrap().iter().find(|d| d["name"] == "销售部").unwrap().clone();
+    assert_eq!(sales_row["manager_id"], named["members"][0]["user_id"], "{named}");
+    let (out, _) = expect(data, db, &["--json", "org", "department", "manager", "销售部", "--none"], 0);
+    let lifted: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((lifted["name"].as_str(), &lifted["manager_id"]), (Some("销售部"), &Value::Null), "{lifted}");
+}
+
 async fn org_and_explain(data: &Path, db: &str) {
     init(data, db);
     let customer = seed(data, db).await.to_string();
@@ -90,6 +137,7 @@ async fn org_and_explain(data: &Path, db: &str) {
         0,
     );
     assert!(out.contains("department 销售部, team 华东组"), "{out}");
+    department_manager(data, db);
 
     let (out, _) = expect(data, db, &["--json", "org", "show"], 0);
     let org: Value = serde_json::from_str(&out).unwrap();
@@ -134,6 +182,7 @@ async fn org_and_explain(data: &Path, db: &str) {
     assert!(err.contains("--user: no user"), "{err}");
 
     networks(data, db);
+    sign_in_policy(data, db);
 
     // Every change and explanation is in the audit log, by the operator.
     let exported = data.with_extension("audit.jsonl");
@@ -145,8 +194,10 @@ async fn org_and_explain(data: &Path, db: &str) {
         "org.team.put",
         "org.team.delete",
         "org.membership.set",
+        "org.department.manager",
         "access.explain",
         "access.networks.set",
+        "access.sign_in_policy.set",
     ] {
         assert!(
             lines.lines().any(|l| l.contains(&format!("\"{action}\"")) && l.contains("cli:")),

@@ -21,6 +21,10 @@ pub enum CoreError {
     /// Allowed, but policy puts it before an approver first; says why and what to do.
     #[error("approval required: {0}")]
     ApprovalRequired(String),
+    /// Allowed, but the roles want a fresher proof of identity first: re-authenticate, then
+    /// ask again.
+    #[error("re-authentication required")]
+    ReauthRequired,
     /// Authenticated, but the role does not allow it.
     #[error("forbidden: {0}")]
     Forbidden(String),

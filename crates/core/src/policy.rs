@@ -11,6 +11,7 @@ use tutela_store::Classification;
 use uuid::Uuid;
 
 use crate::access::Reach;
+use crate::identity::Factor;
 use crate::{CoreError, CoreResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -46,10 +47,14 @@ pub enum Permission {
     /// Decide others' requests for access beyond their reach (break-glass).
     #[serde(rename = "access.approve")]
     AccessApprove,
+    /// Run access-review campaigns: start and close them, read them all and their reports,
+    /// and decide any item (reviewers decide their own items without it).
+    #[serde(rename = "access.review")]
+    AccessReview,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 14] = [
         Self::CustomerRead,
         Self::CustomerWrite,
         Self::CustomerErase,
@@ -63,6 +68,7 @@ impl Permission {
         Self::AuditRead,
         Self::KeyManage,
         Self::AccessApprove,
+        Self::AccessReview,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -80,6 +86,7 @@ impl Permission {
             Self::AuditRead => "audit.read",
             Self::KeyManage => "key.manage",
             Self::AccessApprove => "access.approve",
+            Self::AccessReview => "access.review",
         }
     }
 
@@ -133,6 +140,12 @@ pub struct Principal {
     pub source: Option<String>,
     /// Which customer rows and fields the roles reach.
     pub reach: Arc<Reach>,
+    /// From this time on, reveals and exports need a fresh proof of identity (a session whose
+    /// roles ask for re-authentication); `None` when nothing asks for it.
+    pub reauth_due: Option<time::OffsetDateTime>,
+    /// The second factor its sign-in proved (for a token, the sign-in that made it); `None`
+    /// for the command line and for sign-ins from before factors were recorded.
+    pub factor: Option<Factor>,
 }
 
 impl Principal {
@@ -146,7 +159,7 @@ impl Principal {
         source: Option<String>,
     ) -> Self {
         let reach = Arc::new(Reach::everything(&permissions));
-        Self { user_id, label: label.into(), permissions, credential, source, reach }
+        Self { user_id, label: label.into(), permissions, credential, source, reach, reauth_due: None, factor: None }
     }
 
     pub fn has(&self, permission: Permission) -> bool {
@@ -168,14 +181,14 @@ pub fn parse_permissions(names: &[String]) -> CoreResult<BTreeSet<Permission>> {
 /// keys and reads the audit log, but holds no customer permission: separation of duties.
 pub fn builtin_roles() -> Vec<(&'static str, &'static str, Vec<Permission>)> {
     use Permission::{
-        AuditRead, CustomerErase, CustomerExport, CustomerImport, CustomerRead, CustomerWrite, KeyManage,
+        AccessReview, AuditRead, CustomerErase, CustomerExport, CustomerImport, CustomerRead, CustomerWrite, KeyManage,
         RevealConfidential, RevealRestricted, RoleManage, SchemaManage, UserManage,
     };
     vec![
         (
             "administrator",
-            "Manages users, roles, schema and keys; reads the audit log; no access to customer data",
-            vec![UserManage, RoleManage, SchemaManage, KeyManage, AuditRead],
+            "Manages users, roles, schema and keys; runs access reviews; reads the audit log; no access to customer data",
+            vec![UserManage, RoleManage, SchemaManage, KeyManage, AuditRead, AccessReview],
         ),
         ("auditor", "Reads the audit log; changes nothing", vec![AuditRead]),
         (

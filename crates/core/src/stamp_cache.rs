@@ -116,6 +116,7 @@ pub(crate) fn invalidates(m: &Mutation) -> bool {
         | Mutation::InsertSession(_)
         | Mutation::PromoteSession { .. }
         | Mutation::DeleteSession { .. }
+        | Mutation::ReauthenticateSession { .. }
         // Sessions are never cached: each request reads its session from the store.
         | Mutation::DeleteUserSessions { .. }
         // Nor are passkeys: each sign-in reads them, and a principal does not depend on them.
@@ -125,10 +126,16 @@ pub(crate) fn invalidates(m: &Mutation) -> bool {
         | Mutation::DeletePasskey { .. }
         // An export request is read when used; no principal depends on it.
         | Mutation::PutExportRequest(_)
+        // Review campaigns and decisions shape no principal; a revocation they carry is its
+        // own mutation (`SetUserRoles`, a record share's deletion).
+        | Mutation::Review(_)
         // A sign-in reads its link from the store; no principal depends on it (the user's
         // roles, which one may change, are their own mutation).
         | Mutation::InsertSsoIdentity(_)
-        | Mutation::TouchSsoIdentity { .. } => false,
+        | Mutation::TouchSsoIdentity { .. }
+        // Notices and the devices users signed in from shape no principal.
+        | Mutation::Notify(_)
+        | Mutation::SeenDevice { .. } => false,
     }
 }
 

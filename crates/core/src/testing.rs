@@ -170,6 +170,15 @@ impl SignInAs {
     }
 }
 
+impl SignInAs {
+    /// A code the authenticator shows half a minute from now (the clock moves on), for a
+    /// re-authentication after a sign-in.
+    pub fn fresh_code(&self, h: &Harness) -> String {
+        h.clock.advance(time::Duration::seconds(30));
+        totp_now(h, self.key.as_deref().expect("signed in once already"))
+    }
+}
+
 fn totp_now(h: &Harness, key: &[u8]) -> String {
     let now = u64::try_from(h.tutela.clock().now().unix_timestamp()).expect("after 1970");
     tutela_crypto::totp::current_code(key, now).expect("a code")

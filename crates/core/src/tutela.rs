@@ -14,6 +14,7 @@ use crate::audit::{self, AuditEvent, AuditLog, Outcome, VerifyReport};
 use crate::clock::Clock;
 use crate::identity::{Ceremonies, Lockouts, PasswordPolicy, RelyingParty, SignInLimits, SsoConfig};
 use crate::keys::Keys;
+use crate::notify::{Notifier, NotifyConfig};
 use crate::policy::{Permission, Principal, builtin_roles};
 use crate::schema::default_fields;
 use crate::stamp_cache::StampCache;
@@ -38,6 +39,8 @@ pub struct Config {
     pub relying_party: Option<RelyingParty>,
     /// Single sign-on with an OpenID provider; `None` turns it off.
     pub sso: Option<SsoConfig>,
+    /// Notices: e-mail settings, attempts, the console's URL for links.
+    pub notify: NotifyConfig,
 }
 
 impl Default for Config {
@@ -55,6 +58,7 @@ impl Default for Config {
                 name: "Tutela".into(),
             }),
             sso: None,
+            notify: NotifyConfig::default(),
         }
     }
 }
@@ -74,6 +78,8 @@ pub struct Tutela {
     pub(crate) webauthn: Option<webauthn_rs::Webauthn>,
     /// Passkey ceremonies between their two round trips.
     pub(crate) ceremonies: Ceremonies,
+    /// The notifier's channels (e-mail when configured) and settings.
+    pub(crate) notifier: Notifier,
     audit_public_keys: HashMap<u32, [u8; 32]>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
@@ -91,6 +97,7 @@ impl Tutela {
         let password_policy = PasswordPolicy::new(config.password_min_length)?;
         let lockouts = Lockouts::new(config.sign_in.clone());
         let webauthn = config.relying_party.as_ref().map(RelyingParty::webauthn).transpose()?;
+        let notifier = Notifier::new(&config.notify)?;
         let opened = Keys::open(store.clone(), provider, clock.as_ref()).await?;
         let (audit, writer) = AuditLog::start(store.clone(), opened.signer, clock.clone());
         let tutela = Self {
@@ -105,6 +112,7 @@ impl Tutela {
             cache: StampCache::default(),
             webauthn,
             ceremonies: Ceremonies::default(),
+            notifier,
             audit_public_keys: opened.audit_public_keys,
             writer: Mutex::new(Some(writer)),
         };

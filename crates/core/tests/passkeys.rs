@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use tutela_core::CoreError;
 use tutela_core::identity::{NewUser, PasskeyChallenge, PublicKeyCredential, RegisterPublicKeyCredential};
+use tutela_core::notify::Language;
 use tutela_core::on_both_stores;
 use tutela_core::policy::{Credential, Permission, Principal};
 use tutela_core::testing::authenticator::SoftAuthenticator;
@@ -120,6 +121,17 @@ async fn register_and_sign_in_both_ways(backend: Backend) {
     assert_eq!(used.sign_count, 1, "the counter is recorded");
     assert_eq!(used.last_used_at, Some(h.tutela.clock().now()));
 
+    // From a network the account has not used, the user is told, naming the passkey.
+    let pending = password(&h, "ann@example.com", "198.51.100.20").await;
+    let challenge = h.tutela.begin_passkey_second_factor(&pending).await.unwrap();
+    let answer = assertion(laptop.assert(&json(&challenge)));
+    let away = h.tutela.finish_passkey_second_factor(&pending, &challenge.ceremony, &answer).await.unwrap();
+    let me = h.tutela.session_principal(away.expose_secret(), None).await.unwrap();
+    let inbox = h.tutela.notifications(&me, None, 10, Some(Language::En)).await.unwrap();
+    assert_eq!(inbox.items.len(), 1, "{:?}", inbox.items);
+    let body = &inbox.items[0].body;
+    assert!(body.contains("198.51.100.20") && body.contains("Proved with: a passkey"), "{body}");
+
     // Passwordless: the passkey alone signs in fully.
     h.clock.advance(time::Duration::seconds(5));
     let token = passwordless(&h, &mut laptop, HOME).await.unwrap();
@@ -128,7 +140,7 @@ async fn register_and_sign_in_both_ways(backend: Backend) {
     let signed = events(&h, "auth.passkey_sign_in").await;
     assert_eq!(signed[0].actor, "ann@example.com");
     assert_eq!(detail(&signed[0])["passkey"], id.to_string());
-    assert_eq!(h.tutela.store().passkey_get(id).await.unwrap().unwrap().sign_count, 2);
+    assert_eq!(h.tutela.store().passkey_get(id).await.unwrap().unwrap().sign_count, 3, "the third use");
 
     // The same authenticator cannot be registered twice.
     let challenge = h.tutela.begin_passkey_registration(&p).await.unwrap();

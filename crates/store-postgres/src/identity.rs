@@ -88,8 +88,8 @@ where
     T: Send + for<'q> Encode<'q, Postgres> + Type<Postgres>,
 {
     let sql = format!(
-        "SELECT id, token_hash, user_id, created_at, last_seen_at, expires_at, mfa_done, source, user_agent
-         FROM sessions WHERE {condition} ORDER BY created_at DESC, id"
+        "SELECT id, token_hash, user_id, created_at, last_seen_at, expires_at, mfa_done, source, user_agent, factor,
+         authenticated_at FROM sessions WHERE {condition} ORDER BY created_at DESC, id"
     );
     let rows = sqlx::query(&sql).bind(value).fetch_all(pool).await.map_err(backend_err)?;
     rows.iter()
@@ -104,6 +104,8 @@ where
                 mfa_done: r.get(6),
                 source: r.get(7),
                 user_agent: r.get(8),
+                factor: r.get(9),
+                authenticated_at: r.get(10),
             })
         })
         .collect()
@@ -114,7 +116,7 @@ where
     T: Send + for<'q> Encode<'q, Postgres> + Type<Postgres>,
 {
     let sql = format!(
-        "SELECT id, user_id, name, token_hash, scopes::text, created_at, expires_at, last_used_at, revoked_at
+        "SELECT id, user_id, name, token_hash, scopes::text, created_at, expires_at, last_used_at, revoked_at, factor
          FROM api_tokens WHERE {condition} ORDER BY created_at, id"
     );
     let rows = sqlx::query(&sql).bind(value).fetch_all(pool).await.map_err(backend_err)?;
@@ -130,6 +132,7 @@ where
                 expires_at: r.get(6),
                 last_used_at: r.get(7),
                 revoked_at: r.get(8),
+                factor: r.get(9),
             })
         })
         .collect()

@@ -9,7 +9,10 @@ mod convert;
 mod customers;
 mod exports;
 mod identity;
+mod jobs;
+mod notify;
 mod org;
+mod reviews;
 mod sso;
 mod write;
 
@@ -22,6 +25,7 @@ use tutela_store::{
     ErasureRecord, ExportRequestRow, FieldDef, MembershipRow, NetworkRuleRow, PasskeyRow, RecordShareRow, RoleRow,
     RowScope, SessionRow, SharingRuleRow, Store, StoreResult, StoredKey, TeamRow, UserRow, WrappedKeyRef, WriteTx,
 };
+use tutela_store::{JobLeaseRow, JobRunRow, ReviewCampaignRow, ReviewItemRow};
 use uuid::Uuid;
 
 use convert::{backend_err, to_u32, to_u64};
@@ -310,5 +314,51 @@ impl Store for PgStore {
 
     async fn passkeys_for_user(&self, user_id: Uuid) -> StoreResult<Vec<PasskeyRow>> {
         identity::passkey_where(&self.pool, "user_id = $1", user_id).await
+    }
+
+    async fn review_campaigns(&self) -> StoreResult<Vec<ReviewCampaignRow>> {
+        reviews::campaigns(&self.pool, None).await
+    }
+
+    async fn review_campaign_get(&self, id: Uuid) -> StoreResult<Option<ReviewCampaignRow>> {
+        reviews::campaigns(&self.pool, Some(id)).await.map(|mut v| v.pop())
+    }
+
+    async fn review_items(&self, campaign_id: Uuid) -> StoreResult<Vec<ReviewItemRow>> {
+        reviews::items(&self.pool, campaign_id).await
+    }
+
+    async fn review_items_open_for(&self, reviewer_id: Uuid) -> StoreResult<Vec<ReviewItemRow>> {
+        reviews::open_items_for(&self.pool, reviewer_id).await
+    }
+
+    async fn review_reminders(&self, campaign_id: Uuid) -> StoreResult<Vec<(Uuid, time::OffsetDateTime)>> {
+        reviews::reminders(&self.pool, campaign_id).await
+    }
+
+    async fn job_lease_acquire(
+        &self,
+        kind: &str,
+        holder: &str,
+        now: time::OffsetDateTime,
+        until: time::OffsetDateTime,
+    ) -> StoreResult<bool> {
+        jobs::lease_acquire(&self.pool, kind, holder, now, until).await
+    }
+
+    async fn job_lease_release(&self, kind: &str, holder: &str) -> StoreResult<()> {
+        jobs::lease_release(&self.pool, kind, holder).await
+    }
+
+    async fn job_leases(&self) -> StoreResult<Vec<JobLeaseRow>> {
+        jobs::leases(&self.pool).await
+    }
+
+    async fn job_run_put(&self, run: &JobRunRow) -> StoreResult<()> {
+        jobs::run_put(&self.pool, run).await
+    }
+
+    async fn job_runs(&self, kind: Option<&str>, limit: u32) -> StoreResult<Vec<JobRunRow>> {
+        jobs::runs(&self.pool, kind, limit).await
     }
 }

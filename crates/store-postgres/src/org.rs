@@ -16,10 +16,16 @@ async fn all(pool: &PgPool, sql: &str) -> StoreResult<Vec<PgRow>> {
 }
 
 pub(crate) async fn departments(pool: &PgPool) -> StoreResult<Vec<DepartmentRow>> {
-    let rows = all(pool, "SELECT id, name, parent_id, created_at FROM departments ORDER BY name").await?;
+    let rows = all(pool, "SELECT id, name, parent_id, created_at, manager_id FROM departments ORDER BY name").await?;
     Ok(rows
         .iter()
-        .map(|r| DepartmentRow { id: r.get(0), name: r.get(1), parent_id: r.get(2), created_at: r.get(3) })
+        .map(|r| DepartmentRow {
+            id: r.get(0),
+            name: r.get(1),
+            parent_id: r.get(2),
+            created_at: r.get(3),
+            manager_id: r.get(4),
+        })
         .collect())
 }
 
@@ -197,20 +203,31 @@ impl PgWriteTx {
         Ok(())
     }
 
+    #[allow(clippy::too_many_lines)] // one arm per change reads better than a dispatch table
     pub(crate) async fn apply_org(&mut self, change: &OrgChange) -> StoreResult<()> {
         match change {
             OrgChange::PutDepartment(d) => {
                 self.exec(
                     sqlx::query(
-                        "INSERT INTO departments (id, name, parent_id, created_at) VALUES ($1, $2, $3, $4)
-                         ON CONFLICT (id) DO UPDATE SET name = $2, parent_id = $3",
+                        "INSERT INTO departments (id, name, parent_id, created_at, manager_id)
+                         VALUES ($1, $2, $3, $4, $5)
+                         ON CONFLICT (id) DO UPDATE SET name = $2, parent_id = $3, manager_id = $5",
                     )
                     .bind(d.id)
                     .bind(&d.name)
                     .bind(d.parent_id)
-                    .bind(d.created_at),
+                    .bind(d.created_at)
+                    .bind(d.manager_id),
                 )
                 .await?;
+            }
+            OrgChange::SetDepartmentManager { id, manager_id } => {
+                let n = self
+                    .exec(sqlx::query("UPDATE departments SET manager_id = $2 WHERE id = $1").bind(id).bind(manager_id))
+                    .await?;
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
             }
             OrgChange::DeleteDepartment { id } => {
                 self.exec(sqlx::query("UPDATE memberships SET department_id = NULL WHERE department_id = $1").bind(id))

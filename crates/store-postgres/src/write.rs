@@ -166,8 +166,9 @@ impl PgWriteTx {
     async fn insert_session(&mut self, s: &SessionRow) -> StoreResult<()> {
         self.exec(
             sqlx::query(
-                "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, mfa_done, source, user_agent, id)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, mfa_done, source, user_agent, id,
+                                       factor, authenticated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(&s.token_hash[..])
             .bind(s.user_id)
@@ -177,7 +178,9 @@ impl PgWriteTx {
             .bind(s.mfa_done)
             .bind(&s.source)
             .bind(&s.user_agent)
-            .bind(s.id),
+            .bind(s.id)
+            .bind(&s.factor)
+            .bind(s.authenticated_at),
         )
         .await?;
         Ok(())
@@ -348,6 +351,19 @@ impl WriteTx for PgWriteTx {
             Mutation::DeleteSession { token_hash } => {
                 self.exec(sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(&token_hash[..])).await?;
             }
+            Mutation::ReauthenticateSession { token_hash, at, factor } => {
+                let n = self
+                    .exec(
+                        sqlx::query("UPDATE sessions SET authenticated_at = $2, factor = $3 WHERE token_hash = $1")
+                            .bind(&token_hash[..])
+                            .bind(*at)
+                            .bind(factor),
+                    )
+                    .await?;
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
+            }
             Mutation::DeleteUserSessions { user_id, keep } => {
                 self.exec(
                     sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2")
@@ -359,8 +375,8 @@ impl WriteTx for PgWriteTx {
             Mutation::InsertApiToken(t) => {
                 self.exec(
                     sqlx::query(
-                        "INSERT INTO api_tokens (id, user_id, name, token_hash, scopes, created_at, expires_at)
-                         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)",
+                        "INSERT INTO api_tokens (id, user_id, name, token_hash, scopes, created_at, expires_at, factor)
+                         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8)",
                     )
                     .bind(t.id)
                     .bind(t.user_id)
@@ -368,7 +384,8 @@ impl WriteTx for PgWriteTx {
                     .bind(&t.token_hash[..])
                     .bind(json_list(&t.scopes))
                     .bind(t.created_at)
-                    .bind(t.expires_at),
+                    .bind(t.expires_at)
+                    .bind(&t.factor),
                 )
                 .await?;
             }
@@ -450,6 +467,9 @@ impl WriteTx for PgWriteTx {
             }
             Mutation::Org(change) => self.apply_org(change).await?,
             Mutation::PutExportRequest(request) => self.put_export_request(request).await?,
+            Mutation::Review(change) => self.apply_review(change).await?,
+            Mutation::Notify(notice) => self.enqueue_notice(notice).await?,
+            Mutation::SeenDevice { device, notices } => self.seen_device(device, notices).await?,
             Mutation::InsertSsoIdentity(row) => self.insert_sso_identity(row).await?,
             Mutation::TouchSsoIdentity { issuer, subject, at } => {
                 self.touch_sso_identity(issuer, subject, *at).await?;

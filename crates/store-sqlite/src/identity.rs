@@ -68,7 +68,8 @@ pub(crate) fn roles_list(conn: &Connection) -> StoreResult<Vec<RoleRow>> {
 }
 
 const SESSION_COLUMNS: &str =
-    "id, token_hash, user_id, created_at, last_seen_at, expires_at, mfa_done, source, user_agent";
+    "id, token_hash, user_id, created_at, last_seen_at, expires_at, mfa_done, source, user_agent, factor,
+     COALESCE(authenticated_at, created_at)";
 
 fn session_from_row(r: &Row<'_>) -> StoreResult<SessionRow> {
     Ok(SessionRow {
@@ -81,6 +82,8 @@ fn session_from_row(r: &Row<'_>) -> StoreResult<SessionRow> {
         mfa_done: col(r, 6)?,
         source: col(r, 7)?,
         user_agent: col(r, 8)?,
+        factor: col(r, 9)?,
+        authenticated_at: from_micros(col(r, 10)?)?,
     })
 }
 
@@ -97,7 +100,7 @@ pub(crate) fn api_token_where(conn: &Connection, condition: &str, value: &dyn To
     all_rows(
         conn,
         &format!(
-            "SELECT id, user_id, name, token_hash, scopes, created_at, expires_at, last_used_at, revoked_at
+            "SELECT id, user_id, name, token_hash, scopes, created_at, expires_at, last_used_at, revoked_at, factor
              FROM api_tokens WHERE {condition} ORDER BY created_at"
         ),
         [value],
@@ -112,6 +115,7 @@ pub(crate) fn api_token_where(conn: &Connection, condition: &str, value: &dyn To
                 expires_at: opt_from_micros(col(r, 6)?)?,
                 last_used_at: opt_from_micros(col(r, 7)?)?,
                 revoked_at: opt_from_micros(col(r, 8)?)?,
+                factor: col(r, 9)?,
             })
         },
     )

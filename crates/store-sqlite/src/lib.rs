@@ -14,8 +14,11 @@ mod convert;
 mod customers;
 mod exports;
 mod identity;
+mod jobs;
+mod notify;
 mod org;
 mod query_text;
+mod reviews;
 mod sso;
 mod write;
 
@@ -31,6 +34,7 @@ use tutela_store::{
     ErasureRecord, ExportRequestRow, FieldDef, MembershipRow, NetworkRuleRow, PasskeyRow, RecordShareRow, RoleRow,
     RowScope, SessionRow, SharingRuleRow, Store, StoreResult, StoredKey, TeamRow, UserRow, WrappedKeyRef, WriteTx,
 };
+use tutela_store::{JobLeaseRow, JobRunRow, ReviewCampaignRow, ReviewItemRow};
 use uuid::Uuid;
 
 use connections::Connections;
@@ -48,6 +52,9 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0007_export_requests.sql")),
         M::up(include_str!("../migrations/0008_sso_identities.sql")),
         M::up(include_str!("../migrations/0009_network_rules.sql")),
+        M::up(include_str!("../migrations/0010_jobs_and_reviews.sql")),
+        M::up(include_str!("../migrations/0011_notifications.sql")),
+        M::up(include_str!("../migrations/0012_session_factors.sql")),
     ])
 }
 
@@ -360,5 +367,56 @@ impl Store for SqliteStore {
 
     async fn passkeys_for_user(&self, user_id: Uuid) -> StoreResult<Vec<PasskeyRow>> {
         self.connections.read(|c| identity::passkey_where(c, "user_id = ?1", &user_id))
+    }
+
+    async fn review_campaigns(&self) -> StoreResult<Vec<ReviewCampaignRow>> {
+        self.connections.read(|c| reviews::campaigns(c, None))
+    }
+
+    async fn review_campaign_get(&self, id: Uuid) -> StoreResult<Option<ReviewCampaignRow>> {
+        self.connections.read(|c| reviews::campaigns(c, Some(id))).map(|mut v| v.pop())
+    }
+
+    async fn review_items(&self, campaign_id: Uuid) -> StoreResult<Vec<ReviewItemRow>> {
+        self.connections.read(|c| reviews::items(c, campaign_id))
+    }
+
+    async fn review_items_open_for(&self, reviewer_id: Uuid) -> StoreResult<Vec<ReviewItemRow>> {
+        self.connections.read(|c| reviews::open_items_for(c, reviewer_id))
+    }
+
+    async fn review_reminders(&self, campaign_id: Uuid) -> StoreResult<Vec<(Uuid, time::OffsetDateTime)>> {
+        self.connections.read(|c| reviews::reminders(c, campaign_id))
+    }
+
+    async fn job_lease_acquire(
+        &self,
+        kind: &str,
+        holder: &str,
+        now: time::OffsetDateTime,
+        until: time::OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let (kind, holder) = (kind.to_owned(), holder.to_owned());
+        Ok(self.connections.with_writer(move |c| jobs::lease_acquire(c, &kind, &holder, now, until)).await?.1)
+    }
+
+    async fn job_lease_release(&self, kind: &str, holder: &str) -> StoreResult<()> {
+        let (kind, holder) = (kind.to_owned(), holder.to_owned());
+        self.connections.with_writer(move |c| jobs::lease_release(c, &kind, &holder)).await?;
+        Ok(())
+    }
+
+    async fn job_leases(&self) -> StoreResult<Vec<JobLeaseRow>> {
+        self.connections.read(jobs::leases)
+    }
+
+    async fn job_run_put(&self, run: &JobRunRow) -> StoreResult<()> {
+        let run = run.clone();
+        self.connections.with_writer(move |c| jobs::run_put(c, &run)).await?;
+        Ok(())
+    }
+
+    async fn job_runs(&self, kind: Option<&str>, limit: u32) -> StoreResult<Vec<JobRunRow>> {
+        self.connections.read(|c| jobs::runs(c, kind, limit))
     }
 }

@@ -11,12 +11,13 @@ use crate::convert::{all_rows, col, from_micros, json_list, opt_from_micros, par
 use crate::write::{exactly_one, exec};
 
 pub(crate) fn departments(conn: &Connection) -> StoreResult<Vec<DepartmentRow>> {
-    all_rows(conn, "SELECT id, name, parent_id, created_at FROM departments ORDER BY name", [], |r| {
+    all_rows(conn, "SELECT id, name, parent_id, created_at, manager_id FROM departments ORDER BY name", [], |r| {
         Ok(DepartmentRow {
             id: col(r, 0)?,
             name: col(r, 1)?,
             parent_id: col(r, 2)?,
             created_at: from_micros(col(r, 3)?)?,
+            manager_id: col(r, 4)?,
         })
     })
 }
@@ -170,10 +171,14 @@ pub(crate) fn apply(conn: &Connection, change: &OrgChange) -> StoreResult<()> {
         OrgChange::PutDepartment(d) => {
             exec(
                 conn,
-                "INSERT INTO departments (id, name, parent_id, created_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (id) DO UPDATE SET name = ?2, parent_id = ?3",
-                params![d.id, d.name, d.parent_id, to_micros(d.created_at)],
+                "INSERT INTO departments (id, name, parent_id, created_at, manager_id) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO UPDATE SET name = ?2, parent_id = ?3, manager_id = ?5",
+                params![d.id, d.name, d.parent_id, to_micros(d.created_at), d.manager_id],
             )?;
+        }
+        OrgChange::SetDepartmentManager { id, manager_id } => {
+            let changed = exec(conn, "UPDATE departments SET manager_id = ?2 WHERE id = ?1", params![id, manager_id])?;
+            exactly_one(changed, || StoreError::NotFound)?;
         }
         OrgChange::DeleteDepartment { id } => {
             exec(conn, "UPDATE memberships SET department_id = NULL WHERE department_id = ?1", [id])?;

@@ -220,8 +220,9 @@ fn delete_by(conn: &Connection, sql: &str, id: Uuid) -> StoreResult<usize> {
 fn insert_session(conn: &Connection, s: &SessionRow) -> StoreResult<()> {
     exec(
         conn,
-        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, mfa_done, source, user_agent, id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, mfa_done, source, user_agent, id,
+                               factor, authenticated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             &s.token_hash[..],
             s.user_id,
@@ -231,7 +232,9 @@ fn insert_session(conn: &Connection, s: &SessionRow) -> StoreResult<()> {
             s.mfa_done,
             s.source,
             s.user_agent,
-            s.id
+            s.id,
+            s.factor,
+            to_micros(s.authenticated_at)
         ],
     )?;
     Ok(())
@@ -348,14 +351,24 @@ fn apply(conn: &Connection, mutation: &Mutation, pending_blind: &mut Vec<Pending
         Mutation::DeleteSession { token_hash } => {
             exec(conn, "DELETE FROM sessions WHERE token_hash = ?1", [&token_hash[..]])?;
         }
+        Mutation::ReauthenticateSession { token_hash, at, factor } => {
+            let changed = exec(
+                conn,
+                "UPDATE sessions SET authenticated_at = ?2, factor = ?3 WHERE token_hash = ?1",
+                params![&token_hash[..], to_micros(*at), factor],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::NotFound);
+            }
+        }
         Mutation::DeleteUserSessions { user_id, keep } => {
             exec(conn, "DELETE FROM sessions WHERE user_id = ?1 AND id IS NOT ?2", params![user_id, keep])?;
         }
         Mutation::InsertApiToken(t) => {
             exec(
                 conn,
-                "INSERT INTO api_tokens (id, user_id, name, token_hash, scopes, created_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO api_tokens (id, user_id, name, token_hash, scopes, created_at, expires_at, factor)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     t.id,
                     t.user_id,
@@ -363,7 +376,8 @@ fn apply(conn: &Connection, mutation: &Mutation, pending_blind: &mut Vec<Pending
                     &t.token_hash[..],
                     json_list(&t.scopes),
                     to_micros(t.created_at),
-                    t.expires_at.map(to_micros)
+                    t.expires_at.map(to_micros),
+                    t.factor
                 ],
             )?;
         }
@@ -423,6 +437,9 @@ fn apply(conn: &Connection, mutation: &Mutation, pending_blind: &mut Vec<Pending
         }
         Mutation::Org(change) => crate::org::apply(conn, change)?,
         Mutation::PutExportRequest(request) => crate::exports::put(conn, request)?,
+        Mutation::Review(change) => crate::reviews::apply(conn, change)?,
+        Mutation::Notify(notice) => crate::notify::enqueue(conn, notice)?,
+        Mutation::SeenDevice { device, notices } => crate::notify::seen_device(conn, device, notices)?,
         Mutation::InsertSsoIdentity(row) => crate::sso::insert(conn, row)?,
         Mutation::TouchSsoIdentity { issuer, subject, at } => crate::sso::touch(conn, issuer, subject, *at)?,
     }

@@ -189,10 +189,18 @@ pub async fn sessions(store: &dyn Store) {
     store.session_touch(&rand_bytes(), seen).await.expect("touching a missing session is not an error");
 
     // Promotion replaces the token.
-    let s2 = SessionRow { token_hash: rand_bytes(), mfa_done: true, ..s1.clone() };
+    let s2 = SessionRow { token_hash: rand_bytes(), mfa_done: true, factor: Some("passkey".into()), ..s1.clone() };
     must_write(store, &[Mutation::PromoteSession { old_hash: s1.token_hash, new: s2.clone() }]).await;
     assert_eq!(store.session_get(&s1.token_hash).await.unwrap(), None, "old token gone");
     assert_eq!(store.session_get(&s2.token_hash).await.unwrap(), Some(s2.clone()), "new token");
+
+    // Re-authentication records the new proof and its factor, and nothing else.
+    let proved = seen + Duration::minutes(1);
+    let reauth = |token_hash| Mutation::ReauthenticateSession { token_hash, at: proved, factor: "totp".into() };
+    must_write(store, &[reauth(s2.token_hash)]).await;
+    let s2 = SessionRow { authenticated_at: proved, factor: Some("totp".into()), ..s2 };
+    assert_eq!(store.session_get(&s2.token_hash).await.unwrap(), Some(s2.clone()), "re-authenticated");
+    assert_not_found(write(store, &[reauth(rand_bytes())]).await, "re-authenticating a missing session");
 
     must_write(store, &[Mutation::DeleteSession { token_hash: s2.token_hash }]).await;
     assert_eq!(store.session_get(&s2.token_hash).await.unwrap(), None, "deleted");
@@ -232,10 +240,15 @@ pub async fn api_tokens(store: &dyn Store) {
         expires_at,
         last_used_at: None,
         revoked_at: None,
+        factor: Some("passkey".into()),
     };
     let t0 = now();
     let t1 = token(u.id, "import job", t0 - Duration::hours(1), None);
-    let t2 = ApiTokenRow { scopes: Vec::new(), ..token(u.id, "report 報表", t0, Some(t0 + Duration::days(90))) };
+    let t2 = ApiTokenRow {
+        scopes: Vec::new(),
+        factor: None,
+        ..token(u.id, "report 報表", t0, Some(t0 + Duration::days(90)))
+    };
     let t3 = token(other.id, "other", t0, None);
     must_write(
         store,

@@ -17,7 +17,9 @@ pub mod customers;
 mod db;
 pub mod exports;
 pub mod identity;
+pub mod jobs;
 pub mod meta;
+pub mod notify;
 pub mod org;
 pub mod query;
 pub mod support;
@@ -63,6 +65,10 @@ pub async fn run_all(store: &dyn Store) {
         org::break_glass,
         org::network_rules,
         exports::export_requests,
+        notify::outbox,
+        jobs::leases,
+        jobs::runs,
+        jobs::reviews,
         tx::dropped_tx_writes_nothing,
         tx::failed_write_writes_nothing,
     );

@@ -16,7 +16,7 @@ fn org(change: OrgChange) -> Mutation {
 }
 
 fn department(name: &str, parent_id: Option<Uuid>) -> DepartmentRow {
-    DepartmentRow { id: Uuid::new_v4(), name: name.to_owned(), parent_id, created_at: now() }
+    DepartmentRow { id: Uuid::new_v4(), name: name.to_owned(), parent_id, created_at: now(), manager_id: None }
 }
 
 pub async fn structure(store: &dyn Store) {

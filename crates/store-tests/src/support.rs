@@ -142,5 +142,7 @@ pub fn session(user_id: Uuid, mfa_done: bool) -> SessionRow {
         mfa_done,
         source: Some("127.0.0.1".to_owned()),
         user_agent: None,
+        factor: mfa_done.then(|| "totp".to_owned()),
+        authenticated_at: at,
     }
 }

@@ -10,9 +10,11 @@
 
 mod error;
 pub mod model;
+mod notify;
 pub mod sealed_codec;
 mod traits;
 
 pub use error::{StoreError, StoreResult};
 pub use model::*;
+pub use notify::NotifyStore;
 pub use traits::{Store, WriteTx};

@@ -7,10 +7,12 @@ use crate::{
     ErasureRecord, ExportRequestRow, FieldDef, MembershipRow, Mutation, NetworkRuleRow, PasskeyRow, RecordShareRow,
     RoleRow, RowScope, SessionRow, SharingRuleRow, StoreResult, StoredKey, TeamRow, UserRow, WrappedKeyRef,
 };
+use crate::{JobLeaseRow, JobRunRow, ReviewCampaignRow, ReviewItemRow};
 
 /// Persistence for Tutela. Reads are methods here; every write goes through [`WriteTx`].
+/// The notifier's part is [`crate::NotifyStore`].
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: crate::NotifyStore + Send + Sync + 'static {
     /// `sqlite` or `postgres`, for logs and metrics.
     fn backend(&self) -> &'static str;
     /// A cheap round trip, for readiness checks.
@@ -96,6 +98,39 @@ pub trait Store: Send + Sync + 'static {
     async fn passkey_by_credential(&self, credential_id: &[u8]) -> StoreResult<Option<PasskeyRow>>;
     /// The user's passkeys, oldest first.
     async fn passkeys_for_user(&self, user_id: Uuid) -> StoreResult<Vec<PasskeyRow>>;
+
+    /// Every access-review campaign, newest first.
+    async fn review_campaigns(&self) -> StoreResult<Vec<ReviewCampaignRow>>;
+    async fn review_campaign_get(&self, id: Uuid) -> StoreResult<Option<ReviewCampaignRow>>;
+    /// A campaign's items, in the order they were snapshotted.
+    async fn review_items(&self, campaign_id: Uuid) -> StoreResult<Vec<ReviewItemRow>>;
+    /// Undecided items assigned to the reviewer in open campaigns.
+    async fn review_items_open_for(&self, reviewer_id: Uuid) -> StoreResult<Vec<ReviewItemRow>>;
+    /// When each reviewer of the campaign was last reminded.
+    async fn review_reminders(&self, campaign_id: Uuid) -> StoreResult<Vec<(Uuid, time::OffsetDateTime)>>;
+
+    // Jobs. Leases and run records are the scheduler's bookkeeping, not changes to protected
+    // data or access: they are written outside `WriteTx` (no audit event, and no wait for the
+    // audit-chain lock every write transaction takes), each statement committed on its own,
+    // like `session_touch`. What a job changes goes through `WriteTx` with its audit events.
+
+    /// Takes or renews the lease on a job kind: succeeds when nobody holds it, its holder's
+    /// lease ended at or before `now`, or `holder` holds it already. One atomic conditional
+    /// upsert, so that of several nodes asking at once exactly one gets it.
+    async fn job_lease_acquire(
+        &self,
+        kind: &str,
+        holder: &str,
+        now: time::OffsetDateTime,
+        until: time::OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// Gives the lease up, if `holder` holds it.
+    async fn job_lease_release(&self, kind: &str, holder: &str) -> StoreResult<()>;
+    async fn job_leases(&self) -> StoreResult<Vec<JobLeaseRow>>;
+    /// Inserts or updates a run (its progress and end change the row).
+    async fn job_run_put(&self, run: &JobRunRow) -> StoreResult<()>;
+    /// The newest `limit` runs of the kind (of every kind with `None`), newest first.
+    async fn job_runs(&self, kind: Option<&str>, limit: u32) -> StoreResult<Vec<JobRunRow>>;
 }
 
 /// One atomic write: mutations and the audit records describing them, committed together.

@@ -150,6 +150,23 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<(Principal, Opt
     Ok((principal, Some(session)))
 }
 
+/// The token of a signed-in console session, checked like any call with the cookie (CSRF,
+/// Fetch Metadata, the session's policies): for the few actions on the session itself, such
+/// as re-authentication. A bearer token has no session to act on: 403 (401 if it is bad).
+pub struct SignedInSessionToken(pub String);
+
+impl FromRequestParts<AppState> for SignedInSessionToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let (_, session) = authenticate(parts, state).await?;
+        if session.is_none() {
+            return Err(ApiError::forbidden("this acts on a console session; an API token has none"));
+        }
+        Ok(Self(session_token(parts, state)?))
+    }
+}
+
 /// The session cookie's value, pending (second factor not yet done) or not.
 pub struct SessionToken(pub String);
 

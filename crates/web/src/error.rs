@@ -72,6 +72,13 @@ impl From<CoreError> for ApiError {
                 "complete sign-in with your authenticator code first",
             ),
             CoreError::Forbidden(m) => Self::forbidden(m),
+            CoreError::ReauthRequired => Self::new(
+                StatusCode::FORBIDDEN,
+                "reauthentication-required",
+                "Re-authentication required",
+                "your roles ask you to confirm it is you before this: POST /api/v1/auth/reauth with an \
+                 authenticator code (or use a passkey), then ask again",
+            ),
             CoreError::ApprovalRequired(m) => {
                 Self::new(StatusCode::FORBIDDEN, "approval-required", "Approval required", m)
             }

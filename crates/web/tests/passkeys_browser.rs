@@ -2,7 +2,8 @@
 //! authenticator (`WebDriver`'s WebAuthn extension: CTAP2, built in, discoverable credentials,
 //! user verification), against the real server over TLS. A user signs in with password and
 //! TOTP, registers a passkey on the account page, signs out, signs in with password and the
-//! passkey, signs out, and signs in with the passkey alone.
+//! passkey, signs out, and signs in with the passkey alone; then, when the role's sign-in
+//! policy wants a fresh proof before a reveal, confirms with the passkey and reveals.
 //!
 //! WebAuthn needs a secure context and refuses IP addresses as relying-party ids, so the
 //! browser opens `https://localhost:<port>` (Chromium accepts the test's self-signed
@@ -18,26 +19,29 @@ use browser::{
 use secrecy::SecretString;
 use thirtyfour::prelude::*;
 use tutela_core::Config;
-use tutela_core::identity::{NewUser, RelyingParty};
+use tutela_core::identity::{NewUser, RelyingParty, RoleSignInPolicy};
 use tutela_core::policy::{Credential, Permission, Principal};
-use tutela_core::testing::{Backend, Harness};
+use tutela_core::testing::{Backend, Harness, steward, values};
 use tutela_crypto::totp;
 use tutela_store::AuditFilter;
 use tutela_web::AppState;
 
 const USER: (&str, &str) = ("ann@example.com", "ann's password of some length");
 const PASSKEY_NAME: &str = "Chromium virtual authenticator";
+const PHONE: &str = "13800138000";
+
+fn bootstrap() -> Principal {
+    Principal::direct(None, "test", [Permission::UserManage].into_iter().collect(), Credential::LocalCli, None)
+}
 
 async fn seed(h: &Harness) {
-    let bootstrap =
-        Principal::direct(None, "test", [Permission::UserManage].into_iter().collect(), Credential::LocalCli, None);
     let new = NewUser {
         email: USER.0.into(),
         display_name: "Ann".into(),
         password: SecretString::from(USER.1.to_owned()),
         roles: vec!["sales".into()],
     };
-    h.tutela.create_user(&bootstrap, new).await.unwrap();
+    h.tutela.create_user(&bootstrap(), new).await.unwrap();
 }
 
 async fn password_step(driver: &WebDriver, base: &str) {
@@ -116,6 +120,29 @@ async fn scenario(driver: &WebDriver, h: &Harness, base: &str) {
     let stored = h.tutela.store().passkey_get(id).await.unwrap().unwrap();
     let held = virtual_credentials(driver, &authenticator).await;
     assert_eq!(i64::from(stored.sign_count), held[0]["signCount"].as_i64().unwrap(), "the authenticator's counter");
+
+    // The role asks for a fresh proof before a reveal: the dialog leads to "Confirm it is you",
+    // the passkey confirms, and the record page is back, where the reveal now works.
+    let sales = h.tutela.roles(&bootstrap()).await.unwrap().into_iter().find(|r| r.name == "sales").unwrap().id;
+    let policy = RoleSignInPolicy { reauth_minutes: Some(5), ..RoleSignInPolicy::default() };
+    h.tutela.set_sign_in_policy(&bootstrap(), sales, policy).await.unwrap();
+    let customer =
+        h.tutela.create_customer(&steward(), values(&[("name", "赵六"), ("phone", PHONE)])).await.unwrap().id;
+    let record = format!("/customers/{customer}");
+    h.clock.advance(time::Duration::minutes(6));
+    driver.goto(format!("{base}{record}")).await.unwrap();
+    click(driver, By::Id("reveal-phone")).await;
+    fill(driver, "purpose", "call back about the order").await;
+    click(driver, By::Id("reveal-submit")).await;
+    wait_for_path(driver, "/reauth").await;
+    click(driver, By::Id("reauth-passkey")).await;
+    wait_for_path(driver, &record).await;
+    let confirmed = newest(h, "auth.reauth").await;
+    assert_eq!(confirmed["factor"], "passkey");
+    click(driver, By::Id("reveal-phone")).await;
+    fill(driver, "purpose", "call back about the order").await;
+    click(driver, By::Id("reveal-submit")).await;
+    element_with_text(driver, By::Css("#value-phone .revealed"), PHONE).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -38,12 +38,21 @@ pub enum AccessCommand {
         #[arg(long = "allow", value_name = "RANGE", requires = "user")]
         allow: Vec<String>,
     },
+    /// Lists every role's sign-in policy; with --role, sets that role's.
+    SignInPolicy(super::sign_in_policy::SignInPolicyArgs),
+    /// Access-review campaigns: create, list, show, decide, close, report.
+    Review {
+        #[command(subcommand)]
+        command: super::reviews::ReviewCommand,
+    },
 }
 
 pub async fn run(config: Config, command: AccessCommand, json: bool) -> anyhow::Result<Outcome> {
     match command {
         AccessCommand::Explain { user, customer } => explain(config, &user, &customer, json).await,
         AccessCommand::Networks { user, allow } => networks(config, user.as_deref(), &allow, json).await,
+        AccessCommand::SignInPolicy(args) => super::sign_in_policy::run(config, args, json).await,
+        AccessCommand::Review { command } => super::reviews::run(config, command, json).await,
     }
 }
 

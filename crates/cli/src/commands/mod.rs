@@ -2,9 +2,13 @@ pub mod access;
 pub mod audit;
 pub mod customers;
 pub mod init;
+pub mod jobs;
 pub mod keys;
+pub mod notify;
 pub mod org;
+pub mod reviews;
 pub mod serve;
+pub mod sign_in_policy;
 
 use tutela_core::policy::{Credential, Permission, Principal};
 

@@ -1,4 +1,4 @@
-//! `tutela org show | department add|move|rename|remove | team add|remove | member set`:
+//! `tutela org show | department add|move|rename|remove|manager | team add|remove | member set`:
 //! the organisation (departments, teams, memberships) as the local operator, who holds
 //! `user.manage`. Departments, teams and users are named by id or by name (e-mail for users).
 
@@ -67,6 +67,17 @@ pub enum DepartmentCommand {
         /// Id or name.
         department: String,
     },
+    /// Name the department's manager (--user), who reviews its members' access in access
+    /// reviews routed to managers, or name none (--none).
+    Manager {
+        /// Id or name.
+        department: String,
+        /// E-mail or id of an active user.
+        #[arg(long, required_unless_present = "none", conflicts_with = "none")]
+        user: Option<String>,
+        #[arg(long)]
+        none: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -124,7 +135,7 @@ pub(super) fn flagged(e: CoreError, flags: &[(&str, &str)]) -> anyhow::Error {
     }
 }
 
-fn find_department(org: &Org, flag: &str, text: &str) -> anyhow::Result<DepartmentRow> {
+pub(super) fn find_department(org: &Org, flag: &str, text: &str) -> anyhow::Result<DepartmentRow> {
     let by_id = text.parse::<Uuid>().ok().and_then(|id| org.department(id));
     by_id
         .or_else(|| org.departments().iter().find(|d| d.name == text.trim()))
@@ -148,7 +159,7 @@ pub(super) async fn find_user(tutela: &Tutela, flag: &str, text: &str) -> anyhow
 }
 
 fn department_json(d: &DepartmentRow) -> Value {
-    json!({ "id": d.id, "name": d.name, "parent_id": d.parent_id })
+    json!({ "id": d.id, "name": d.name, "parent_id": d.parent_id, "manager_id": d.manager_id })
 }
 
 fn team_json(t: &TeamRow) -> Value {
@@ -240,6 +251,27 @@ async fn department(tutela: &Tutela, command: DepartmentCommand, json: bool) -> 
                 println!("{}", json!({ "removed": department_json(&d) }));
             } else {
                 println!("removed department {} ({})", d.name, d.id);
+            }
+            return Ok(Outcome::Ok);
+        }
+        DepartmentCommand::Manager { department, user, none: _ } => {
+            let d = find_department(&org, "DEPARTMENT", &department)?;
+            let manager = match user {
+                Some(u) => Some(find_user(tutela, "--user", &u).await?),
+                None => None,
+            };
+            let manager_id = manager.as_ref().map(|u| u.id);
+            tutela
+                .set_department_manager(&p, d.id, manager_id)
+                .await
+                .map_err(|e| flagged(e, &[("manager_id", "--user")]))?;
+            if json {
+                println!("{}", json!({ "id": d.id, "name": d.name, "manager_id": manager_id }));
+            } else {
+                match manager {
+                    Some(u) => println!("department {} ({}): manager {}", d.name, d.id, u.email),
+                    None => println!("department {} ({}): no manager", d.name, d.id),
+                }
             }
             return Ok(Outcome::Ok);
         }

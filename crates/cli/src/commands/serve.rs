@@ -82,7 +82,16 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<Outcome>
     let state = AppState { tutela: tutela.clone(), secure_cookies: tls.is_some() };
     let app = tutela_web::router(state);
     let serve_config = ServeConfig { tls, grace: Duration::from_secs(10) };
+    let (stop_delivery, delivery) = super::notify::start_delivery(tutela.clone());
+    // The scheduler ticks every 30 seconds; at shutdown a run in progress gets 10 seconds to
+    // finish, after which it is recorded abandoned and its lease freed for another node.
+    let scheduler =
+        std::sync::Arc::new(tutela_core::jobs::Scheduler::new(tutela.clone(), super::jobs::node_name("serve")));
+    let jobs = scheduler.start(Duration::from_secs(30), Duration::from_secs(10));
     tutela_web::serve(listener, app, serve_config, shutdown_signal()).await?;
+    jobs.stop().await;
+    stop_delivery.notify_one();
+    let _ = delivery.await;
     tracing::info!("shutting down: flushing the audit log");
     tutela.close().await;
     Ok(Outcome::Ok)

@@ -42,6 +42,11 @@ pub fn init(data: &Path, db: &str) {
 
 /// The installation made by `init`, opened in-process; close it before running the binary.
 pub async fn open(data: &Path, db: &str) -> Arc<Tutela> {
+    open_with(data, db, Config::default()).await
+}
+
+/// [`open`] with settings of its own (e-mail, for instance).
+pub async fn open_with(data: &Path, db: &str, config: Config) -> Arc<Tutela> {
     let store: Arc<dyn Store> = if db.is_empty() {
         Arc::new(tutela_store_sqlite::SqliteStore::open(&data.join("tutela.db")).await.unwrap())
     } else {
@@ -49,5 +54,5 @@ pub async fn open(data: &Path, db: &str) -> Arc<Tutela> {
     };
     let provider = Arc::new(KeyFileProvider::open(&data.join("keys/root.key")).unwrap());
     let hasher = PasswordHasher::with_params(256, 1, 1, 2);
-    Tutela::open(store, provider, Arc::new(SystemClock), hasher, Config::default()).await.unwrap().into()
+    Tutela::open(store, provider, Arc::new(SystemClock), hasher, config).await.unwrap().into()
 }

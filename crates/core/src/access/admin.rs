@@ -87,7 +87,9 @@ impl Tutela {
             id,
             name,
             parent_id: input.parent_id,
-            created_at: existing.map_or_else(|| self.clock.now(), |d| d.created_at),
+            created_at: existing.as_ref().map_or_else(|| self.clock.now(), |d| d.created_at),
+            // Named on its own (`set_department_manager`); a rename or move keeps it.
+            manager_id: existing.and_then(|d| d.manager_id),
         };
         let event = AuditEvent::by(principal, "org.department.put")
             .detail(serde_json::json!({ "department": row.id, "name": row.name, "parent": row.parent_id }));

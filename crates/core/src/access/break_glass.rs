@@ -2,7 +2,9 @@
 //! reach, with a written justification. By policy it is granted at once or waits for an
 //! approver (`access.approve`, never the requester). Granted access reads the record as the
 //! user's field permissions allow and ends on its own. Every step is audited with
-//! `alert: true` in the detail, for the detection rules and the dashboard to pick up.
+//! `alert: true` in the detail, for the detection rules and the dashboard to pick up, and a
+//! request raises an alert at once: a notice (inbox and e-mail) to everyone who can act on
+//! it — approvers (`access.approve`) and those who watch the audit log (`audit.read`).
 
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
@@ -10,6 +12,8 @@ use tutela_store::{BreakGlassRow, Mutation, OrgChange};
 use uuid::Uuid;
 
 use crate::audit::AuditEvent;
+use crate::clock::rfc3339;
+use crate::notify::{Notice, NoticeKind};
 use crate::policy::{Permission, Principal};
 use crate::{CoreError, CoreResult, Tutela};
 
@@ -164,7 +168,22 @@ impl Tutela {
                 "request": row.id, "status": row.status, "minutes": minutes, "justification": row.justification,
                 "alert": true
             }));
-        self.audit.commit(vec![Mutation::Org(OrgChange::PutBreakGlass(row.clone()))], vec![event]).await?;
+        // The alert names the record by id and gives the justification's length only: it may
+        // go by e-mail, and a justification is free text that can mention the customer. The
+        // approver reads it on the page the link leads to.
+        let alert = Notice::new(NoticeKind::BreakGlassRequest)
+            .param("requester", &principal.label)
+            .param("record", &customer_id)
+            .param("status", &row.status)
+            .param("minutes", &minutes)
+            .param("time", &rfc3339(now))
+            .param("justification_length", &length)
+            .param("link", &"/break-glass");
+        let mut mutations = vec![Mutation::Org(OrgChange::PutBreakGlass(row.clone()))];
+        mutations.extend(
+            self.notify_holders(&[Permission::AccessApprove, Permission::AuditRead], Some(user_id), &alert).await?,
+        );
+        self.audit.commit(mutations, vec![event]).await?;
         self.break_glass_view(row).await
     }
 
@@ -186,7 +205,16 @@ impl Tutela {
         let event = AuditEvent::by(principal, "access.break_glass.decide")
             .customer(row.customer_id)
             .detail(serde_json::json!({ "request": id, "user": row.user_id, "status": row.status, "alert": true }));
-        self.audit.commit(vec![Mutation::Org(OrgChange::PutBreakGlass(row.clone()))], vec![event]).await?;
+        // The requester learns the answer where they look (inbox, and e-mail when set up).
+        let answer = Notice::new(NoticeKind::BreakGlassDecision)
+            .param("record", &row.customer_id)
+            .param("status", &row.status)
+            .param("approver", &principal.label)
+            .param("until", &row.expires_at.map(rfc3339).unwrap_or_default())
+            .param("link", &"/break-glass");
+        let mut mutations = vec![Mutation::Org(OrgChange::PutBreakGlass(row.clone()))];
+        mutations.extend(self.notify_user(row.user_id, &answer).await?);
+        self.audit.commit(mutations, vec![event]).await?;
         self.break_glass_view(row).await
     }
 

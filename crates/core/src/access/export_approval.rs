@@ -343,6 +343,7 @@ impl Tutela {
             }
             _ => return Err(CoreError::Conflict(format!("the request is {}; nothing to download", row.status))),
         }
+        self.require_recent_sign_in(principal, "customer.export").await?;
         let format: ExportFormat = row.format.parse()?;
         let plan = self.plan_export(principal, row.purpose.as_deref(), Some(&row.revealed)).await?;
         let watermark = format!("{} {} {}", principal.label, rfc3339(now), row.id);

@@ -14,6 +14,7 @@ mod levels;
 mod networks;
 mod org;
 mod reach;
+pub mod reviews;
 mod shares;
 mod sod;
 
@@ -34,6 +35,7 @@ pub use reach::{AppliedRule, AppliedShare, FieldCaps, Reach, RoleGrant, RowAcces
 pub use shares::{ShareInput, ShareView};
 pub use sod::{SodRule, SodViolation, default_sod_rules};
 
+use crate::identity::{Factor, SessionLimits, SignInPolicies};
 use crate::policy::Permission;
 use crate::stamp_cache::STAMP_KEY;
 use crate::{CoreResult, Tutela};
@@ -49,6 +51,16 @@ pub struct AccessSnapshot {
     pub org_default: OrgDefault,
     /// Allowed address ranges of roles, users and tokens.
     pub(crate) networks: networks::NetworkRules,
+    /// Each role's second factor, session lengths and re-authentication window.
+    pub(crate) sign_in: SignInPolicies,
+}
+
+/// What a request may do: its reach, whether an address range was consulted to work it
+/// out, and the limits the roles in it put on a session.
+pub(crate) struct RequestReach {
+    pub reach: Reach,
+    pub bound: bool,
+    pub limits: SessionLimits,
 }
 
 impl Tutela {
@@ -73,6 +85,7 @@ impl Tutela {
             rules: self.store.sharing_rules_list().await?,
             org_default,
             networks: networks::network_rules(self.store.network_rules_list().await?),
+            sign_in: self.stored_sign_in_policies().await?,
         });
         self.cache.keep_access(&stamp, snapshot.clone());
         Ok(snapshot)
@@ -84,19 +97,22 @@ impl Tutela {
         self.reach_in(&snapshot, user_id, roles).await
     }
 
-    /// The reach of `user` for a request from `source`: only the roles that apply from there,
-    /// or a refusal (see [`Tutela::admit`]). `bound` says whether an address range was
-    /// consulted.
+    /// The reach of `user` for a request from `source`, signed in with `factor`: only the
+    /// roles that accept that factor and apply from there, or a refusal (see
+    /// [`Tutela::admit`]).
     pub(crate) async fn request_reach(
         &self,
         user: (Uuid, &str),
         token: Option<Uuid>,
         roles: Vec<RoleRow>,
         source: Option<&str>,
-    ) -> CoreResult<(Reach, bool)> {
+        factor: Option<Factor>,
+    ) -> CoreResult<RequestReach> {
         let snapshot = self.access_snapshot().await?;
+        let roles = snapshot.sign_in.admitted(roles, factor);
+        let limits = snapshot.sign_in.limits(&roles, self.config.session_idle, self.config.session_absolute);
         let (roles, bound) = self.admit(&snapshot, user, token, roles, source).await?;
-        Ok((self.reach_in(&snapshot, user.0, &roles).await?, bound))
+        Ok(RequestReach { reach: self.reach_in(&snapshot, user.0, &roles).await?, bound, limits })
     }
 
     async fn reach_in(&self, snapshot: &AccessSnapshot, user_id: Uuid, roles: &[RoleRow]) -> CoreResult<Reach> {

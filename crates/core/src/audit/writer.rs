@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tutela_crypto::chain::{self, CheckpointSigner};
 use tutela_store::{AuditCheckpoint, AuditRecord, Mutation, Store};
@@ -51,6 +51,8 @@ enum Message {
 #[derive(Clone)]
 pub struct AuditLog {
     sender: mpsc::Sender<Message>,
+    /// Woken after a commit that enqueued notices (see `notify`).
+    notices: Arc<Notify>,
     depth: Arc<AtomicUsize>,
     commits: Arc<AtomicU64>,
 }
@@ -61,9 +63,11 @@ impl AuditLog {
         let (sender, receiver) = mpsc::channel(QUEUE);
         let depth = Arc::new(AtomicUsize::new(0));
         let commits = Arc::new(AtomicU64::new(0));
-        let writer = Writer { store, signer, clock, depth: depth.clone(), commits: commits.clone() };
+        let notices = Arc::new(Notify::new());
+        let writer =
+            Writer { store, signer, clock, depth: depth.clone(), commits: commits.clone(), notices: notices.clone() };
         let handle = tokio::spawn(writer.run(receiver));
-        (Self { sender, depth, commits }, handle)
+        (Self { sender, notices, depth, commits }, handle)
     }
 
     /// Appends one event and waits until it is committed.
@@ -80,6 +84,11 @@ impl AuditLog {
             return Err(CoreError::Internal("the audit writer has stopped".into()));
         }
         answer.await.map_err(|_| CoreError::Internal("the audit writer has stopped".into()))?
+    }
+
+    /// Notified after each commit that enqueued notices: the delivery loop waits on it.
+    pub fn notices_enqueued(&self) -> Arc<Notify> {
+        self.notices.clone()
     }
 
     /// Requests waiting to be committed (a metric).
@@ -107,6 +116,7 @@ struct Writer {
     clock: Arc<dyn Clock>,
     depth: Arc<AtomicUsize>,
     commits: Arc<AtomicU64>,
+    notices: Arc<Notify>,
 }
 
 impl Writer {
@@ -176,10 +186,12 @@ impl Writer {
         let mut records = Vec::new();
         let mut buffer = Vec::with_capacity(256);
         let mut restamp = false;
+        let mut notices = false;
         for request in batch {
             for mutation in &request.mutations {
                 tx.apply(mutation).await?;
                 restamp |= stamp_cache::invalidates(mutation);
+                notices |= crate::notify::enqueues(mutation);
             }
             for event in &request.events {
                 seq += 1;
@@ -224,6 +236,9 @@ impl Writer {
         }
         tx.commit().await?;
         self.commits.fetch_add(1, Ordering::Relaxed);
+        if notices {
+            self.notices.notify_one();
+        }
         Ok(())
     }
 }
@@ -245,6 +260,7 @@ impl CoreError {
             CoreError::Conflict(m) => CoreError::Conflict(m.clone()),
             CoreError::Unauthenticated(m) => CoreError::Unauthenticated(m.clone()),
             CoreError::SecondFactorRequired => CoreError::SecondFactorRequired,
+            CoreError::ReauthRequired => CoreError::ReauthRequired,
             CoreError::Forbidden(m) => CoreError::Forbidden(m.clone()),
             CoreError::ApprovalRequired(m) => CoreError::ApprovalRequired(m.clone()),
             CoreError::Internal(m) => CoreError::Internal(m.clone()),

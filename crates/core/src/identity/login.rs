@@ -15,9 +15,10 @@ use crate::clock::rfc3339;
 use crate::policy::{Credential, Principal};
 use crate::{CoreError, CoreResult, Tutela};
 
+use super::Factor;
 use super::lockout::{ActiveLock, account_key};
 use super::password;
-use super::users::normalise_email;
+use super::users::{normalise_email, principal_with};
 
 const TOTP_FIELD: &str = "totp_secret";
 /// The one answer to every refused sign-in. It mentions the pause after repeated failures
@@ -103,23 +104,24 @@ impl Tutela {
         };
         let now = self.clock.now();
         self.lockouts.succeeded(&claimed, source.as_deref(), now);
-        let (pending_token, session) = self.open_session(user.id, false, source.clone(), user_agent);
+        let (pending_token, session) = self.open_session(user.id, None, source.clone(), user_agent);
         let mut event = AuditEvent::anonymous(&user.email, "auth.password", source);
         event.actor_id = Some(user.id);
         self.audit.commit(vec![Mutation::InsertSession(session)], vec![event]).await?;
         Ok(LoginStart { pending_token, must_enrol: !user.totp_enabled })
     }
 
-    /// A new session for `user_id`: signed in when the second factor is done (`mfa`), else
+    /// A new session for `user_id`: signed in when a second factor is done (`factor`), else
     /// pending until it is, with the short window for it.
     pub(super) fn open_session(
         &self,
         user_id: Uuid,
-        mfa: bool,
+        factor: Option<Factor>,
         source: Option<String>,
         user_agent: Option<String>,
     ) -> (SecretString, SessionRow) {
         let now = self.clock.now();
+        let mfa = factor.is_some();
         let (token, hash) = token::new_token(if mfa { "tss_" } else { "tps_" });
         let lifetime = if mfa { self.config.session_absolute } else { self.config.second_factor_window };
         let session = SessionRow {
@@ -132,6 +134,8 @@ impl Tutela {
             mfa_done: mfa,
             source,
             user_agent,
+            factor: factor.map(|f| f.as_str().to_owned()),
+            authenticated_at: now,
         };
         (token, session)
     }
@@ -162,21 +166,28 @@ impl Tutela {
             detail["until"] = rfc3339(lock.until).into();
             vec![failed.detail(detail)]
         } else {
-            let now = self.clock.now();
-            let locks = self.lockouts.failed(claimed, source.as_deref(), now);
-            std::iter::once(failed)
-                .chain(locks.into_iter().map(|lock| {
-                    AuditEvent::anonymous(claimed, "auth.lockout", source.clone()).detail(serde_json::json!({
-                        "scope": lock.scope.as_str(),
-                        "until": rfc3339(lock.until),
-                        "minutes": (lock.until - now).whole_minutes(),
-                        "lockouts_in_a_row": lock.count,
-                    }))
-                }))
-                .collect()
+            std::iter::once(failed).chain(self.count_failure(claimed, source.as_ref())).collect()
         };
         self.audit.commit(Vec::new(), events).await?;
         Err(CoreError::Unauthenticated(message.into()))
+    }
+
+    /// Counts a refused attempt against the account and the address; an `auth.lockout` event
+    /// for each lock that starts.
+    pub(super) fn count_failure(&self, claimed: &str, source: Option<&String>) -> Vec<AuditEvent> {
+        let now = self.clock.now();
+        let locks = self.lockouts.failed(claimed, source.map(String::as_str), now);
+        locks
+            .into_iter()
+            .map(|lock| {
+                AuditEvent::anonymous(claimed, "auth.lockout", source.cloned()).detail(serde_json::json!({
+                    "scope": lock.scope.as_str(),
+                    "until": rfc3339(lock.until),
+                    "minutes": (lock.until - now).whole_minutes(),
+                    "lockouts_in_a_row": lock.count,
+                }))
+            })
+            .collect()
     }
 
     /// Resolves a session cookie, enforcing the idle and absolute timeouts.
@@ -194,16 +205,19 @@ impl Tutela {
     }
 
     pub(super) async fn live_session(&self, token: &str) -> CoreResult<(SessionRow, UserRow)> {
-        let expired = || CoreError::Unauthenticated("session expired or signed out; sign in again".into());
         let hash = token::hash_token(token);
-        let row = self.store.session_get(&hash).await?.ok_or_else(expired)?;
+        let row = self.store.session_get(&hash).await?.ok_or_else(session_expired)?;
         let now = self.clock.now();
         if now >= row.expires_at || (row.mfa_done && now >= row.last_seen_at + self.config.session_idle) {
             self.audit.commit(vec![Mutation::DeleteSession { token_hash: hash }], Vec::new()).await?;
-            return Err(expired());
+            return Err(session_expired());
         }
-        let user =
-            self.store.user_get(row.user_id).await?.filter(|u| u.status == UserStatus::Active).ok_or_else(expired)?;
+        let user = self
+            .store
+            .user_get(row.user_id)
+            .await?
+            .filter(|u| u.status == UserStatus::Active)
+            .ok_or_else(session_expired)?;
         // Recording activity once a minute is enough for a 30-minute idle timeout.
         if now - row.last_seen_at > time::Duration::minutes(1) {
             self.store.session_touch(&hash, now).await?;
@@ -217,13 +231,27 @@ impl Tutela {
     }
 
     /// The principal behind a fully signed-in session, with the session's public id (which
-    /// marks "this session" among the user's).
+    /// marks "this session" among the user's). The roles' sign-in policies apply here: roles
+    /// that want another factor are left out, a shorter session length or idle limit ends the
+    /// session, and a re-authentication window is carried for reveals and exports.
     pub async fn signed_in_session(&self, token: &str, source: Option<String>) -> CoreResult<(Principal, Uuid)> {
         let (row, user) = self.live_session(token).await?;
         if !row.mfa_done {
             return Err(CoreError::SecondFactorRequired);
         }
-        Ok((self.principal_of(&user, Credential::Session, source).await?, row.id))
+        let factor = row.factor.as_deref().and_then(|f| f.parse().ok());
+        let roles = self.store.user_roles(user.id).await?;
+        let admitted = self.request_reach((user.id, &user.email), None, roles, source.as_deref(), factor).await?;
+        if admitted.limits.ended(&row, self.clock.now()) {
+            self.audit.commit(vec![Mutation::DeleteSession { token_hash: row.token_hash }], Vec::new()).await?;
+            return Err(session_expired());
+        }
+        let principal = Principal {
+            reauth_due: admitted.limits.reauth_due(&row),
+            factor,
+            ..principal_with(&user, Credential::Session, source, admitted.reach)
+        };
+        Ok((principal, row.id))
     }
 
     /// Starts TOTP enrolment on a pending session of a user without a second factor.
@@ -264,13 +292,14 @@ impl Tutela {
         let codes = token::recovery_codes(10);
         let hashes =
             codes.iter().map(|c| token::hash_token(&token::normalise_recovery_code(c.expose_secret()))).collect();
-        let (session, mutation) = self.promote(&row);
+        let (session, mutation) = self.promote(&row, Factor::Totp);
+        let seen = self.sign_in_device(&user, row.source.as_deref(), row.user_agent.as_deref(), Factor::Totp).await?;
         let mut event = AuditEvent::anonymous(&user.email, "auth.totp_enrolled", row.source.clone());
         event.actor_id = Some(user.id);
         let user_id = user.id;
         self.audit
             .commit(
-                vec![Mutation::UpdateUser(user), Mutation::InsertRecoveryCodes { user_id, hashes }, mutation],
+                vec![Mutation::UpdateUser(user), Mutation::InsertRecoveryCodes { user_id, hashes }, mutation, seen],
                 vec![event],
             )
             .await?;
@@ -286,7 +315,7 @@ impl Tutela {
         let mut event = AuditEvent::anonymous(&user.email, "auth.second_factor", row.source.clone());
         event.actor_id = Some(user.id);
         let code = code.trim();
-        let factor = if code.chars().all(|c| c.is_ascii_digit()) {
+        let (spent, proved) = if code.chars().all(|c| c.is_ascii_digit()) {
             let step = match self.check_totp(&user, code).await {
                 Ok(step) => step,
                 Err(e) => {
@@ -296,13 +325,14 @@ impl Tutela {
                     return Err(e);
                 }
             };
-            Mutation::AdvanceTotpStep { user_id: user.id, step }
+            (Mutation::AdvanceTotpStep { user_id: user.id, step }, Factor::Totp)
         } else {
             let hash = token::hash_token(&token::normalise_recovery_code(code));
-            Mutation::UseRecoveryCode { user_id: user.id, hash, at: self.clock.now() }
+            (Mutation::UseRecoveryCode { user_id: user.id, hash, at: self.clock.now() }, Factor::RecoveryCode)
         };
-        let (session, promote) = self.promote(&row);
-        match self.audit.commit(vec![factor, promote], vec![event.clone()]).await {
+        let (session, promote) = self.promote(&row, proved);
+        let seen = self.sign_in_device(&user, row.source.as_deref(), row.user_agent.as_deref(), proved).await?;
+        match self.audit.commit(vec![spent, promote, seen], vec![event.clone()]).await {
             Ok(()) => Ok(session),
             Err(CoreError::Conflict(_) | CoreError::NotFound(_)) => {
                 self.audit.record(event.outcome(Outcome::Failed)).await?;
@@ -325,8 +355,9 @@ impl Tutela {
         Ok(())
     }
 
-    /// A new session id for the signed-in session (session-fixation defence).
-    pub(super) fn promote(&self, pending: &SessionRow) -> (SecretString, Mutation) {
+    /// A new session id for the signed-in session (session-fixation defence), recording the
+    /// second factor that signed it in.
+    pub(super) fn promote(&self, pending: &SessionRow, factor: Factor) -> (SecretString, Mutation) {
         let now = self.clock.now();
         let (token, hash) = token::new_token("tss_");
         let new = SessionRow {
@@ -337,6 +368,8 @@ impl Tutela {
             last_seen_at: now,
             expires_at: now + self.config.session_absolute,
             mfa_done: true,
+            factor: Some(factor.as_str().to_owned()),
+            authenticated_at: now,
             ..pending.clone()
         };
         (token, Mutation::PromoteSession { old_hash: pending.token_hash, new })
@@ -348,7 +381,7 @@ impl Tutela {
     }
 
     /// Verifies a TOTP code against the user's sealed secret, refusing replays.
-    async fn check_totp(&self, user: &UserRow, code: &str) -> CoreResult<i64> {
+    pub(super) async fn check_totp(&self, user: &UserRow, code: &str) -> CoreResult<i64> {
         let sealed = user.totp_secret.as_ref().ok_or_else(|| CoreError::invalid("code", "start enrolment first"))?;
         let secret = self.user_key(user).await?.open_field(user.id.as_bytes(), TOTP_FIELD, sealed)?;
         let now = u64::try_from(self.clock.now().unix_timestamp()).unwrap_or(0);
@@ -356,4 +389,8 @@ impl Tutela {
         let step = totp::verify(&secret, code, now, last).map_err(|e| CoreError::invalid("code", e.to_string()))?;
         i64::try_from(step).map_err(|_| CoreError::invalid("code", "time step out of range"))
     }
+}
+
+fn session_expired() -> CoreError {
+    CoreError::Unauthenticated("session expired or signed out; sign in again".into())
 }

@@ -6,8 +6,10 @@ mod lockout;
 mod login;
 mod passkeys;
 mod password;
+mod reauth;
 mod sessions;
 mod setup;
+mod sign_in_policy;
 mod sso;
 mod tokens;
 mod unlock;
@@ -23,10 +25,12 @@ pub use passkeys::{
 };
 pub use password::{PasswordPolicy, PasswordRejection};
 pub use sessions::SessionView;
+pub use sign_in_policy::{Factor, FactorRequirement, RoleSignInPolicy, RoleSignInPolicyView};
+pub(crate) use sign_in_policy::{SessionLimits, SignInPolicies};
 pub use sso::{
     Authorization, FlowSecrets, IdentityProvider, ProviderError, SsoCallback, SsoConfig, SsoError, SsoOutcome,
     SsoPolicy, SsoStart, TICKET_LIFETIME, UnknownUsers, VerifiedIdentity,
 };
 pub use tokens::{ApiTokenView, NewApiToken};
-pub(crate) use users::normalise_email;
 pub use users::{NewUser, UserView};
+pub(crate) use users::{normalise_email, role_change};

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use tutela_store::{Mutation, SessionRow};
 use uuid::Uuid;
 
+use super::SessionLimits;
 use crate::audit::AuditEvent;
 use crate::policy::{Permission, Principal};
 use crate::{CoreError, CoreResult, Tutela};
@@ -57,25 +58,33 @@ impl Tutela {
     /// next use (timeouts) are left out.
     async fn live_sessions(&self, user_id: Uuid, current: Option<Uuid>) -> CoreResult<Vec<SessionView>> {
         let now = self.clock.now();
+        let roles = self.store.user_roles(user_id).await?;
+        let policies = self.access_snapshot().await?;
         Ok(self
             .store
             .sessions_for_user(user_id)
             .await?
             .into_iter()
-            .map(|row| self.view(row, current))
+            .map(|row| {
+                // Each session's limits follow the roles its factor lets it use.
+                let factor = row.factor.as_deref().and_then(|f| f.parse().ok());
+                let admitted = policies.sign_in.admitted(roles.clone(), factor);
+                let limits = policies.sign_in.limits(&admitted, self.config.session_idle, self.config.session_absolute);
+                Self::view(row, current, limits)
+            })
             .filter(|s| s.expires_at > now)
             .collect())
     }
 
-    fn view(&self, row: SessionRow, current: Option<Uuid>) -> SessionView {
-        let idle_end = row.last_seen_at + self.config.session_idle;
+    fn view(row: SessionRow, current: Option<Uuid>, limits: SessionLimits) -> SessionView {
+        let policy_end = (row.created_at + limits.absolute).min(row.last_seen_at + limits.idle);
         SessionView {
             id: row.id,
             user_id: row.user_id,
             created_at: row.created_at,
             last_seen_at: row.last_seen_at,
             // A pending session has only its short absolute limit.
-            expires_at: if row.mfa_done { row.expires_at.min(idle_end) } else { row.expires_at },
+            expires_at: if row.mfa_done { row.expires_at.min(policy_end) } else { row.expires_at },
             signed_in: row.mfa_done,
             source: row.source,
             user_agent: row.user_agent,

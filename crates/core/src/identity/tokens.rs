@@ -8,6 +8,7 @@ use tutela_store::{ApiTokenRow, Mutation, UserStatus};
 use uuid::Uuid;
 
 use super::users::principal_with;
+use crate::access::RequestReach;
 use crate::audit::AuditEvent;
 use crate::policy::{Credential, Permission, Principal, parse_permissions};
 use crate::stamp_cache::{CachedToken, STAMP_KEY};
@@ -71,6 +72,7 @@ impl Tutela {
             expires_at: valid_for.map(|d| now + d),
             last_used_at: None,
             revoked_at: None,
+            factor: principal.factor.map(|f| f.as_str().to_owned()),
         };
         let event = AuditEvent::by(principal, "token.create")
             .detail(serde_json::json!({ "token": row.id, "name": row.name, "scopes": scopes }));
@@ -146,10 +148,15 @@ impl Tutela {
         let user =
             self.store.user_get(row.user_id).await?.filter(|u| u.status == UserStatus::Active).ok_or_else(invalid)?;
         let roles = self.store.user_roles(user.id).await?;
-        let (mut reach, bound) =
-            self.request_reach((user.id, &user.email), Some(row.id), roles, source.as_deref()).await?;
+        // The token is worth the sign-in that made it: roles that ask for a stronger factor
+        // than that session's stay out. Re-authentication is for people at a console, so a
+        // token's principal has no re-authentication window.
+        let factor = row.factor.as_deref().and_then(|f| f.parse().ok());
+        let RequestReach { mut reach, bound, .. } =
+            self.request_reach((user.id, &user.email), Some(row.id), roles, source.as_deref(), factor).await?;
         reach.narrow(&parse_permissions(&row.scopes).unwrap_or_default());
-        let principal = principal_with(&user, Credential::ApiToken { token_id: row.id }, source, reach);
+        let principal =
+            Principal { factor, ..principal_with(&user, Credential::ApiToken { token_id: row.id }, source, reach) };
         // A principal that depends on the address is worked out for each request.
         if !bound {
             let cached = CachedToken { principal: principal.clone(), expires_at: row.expires_at };

@@ -143,16 +143,8 @@ impl Tutela {
         let names: Vec<String> = resolved.iter().map(|r| r.name.clone()).collect();
         let event =
             AuditEvent::by(principal, "user.set_roles").detail(serde_json::json!({ "user": user_id, "roles": names }));
-        self.audit
-            .commit(
-                vec![
-                    Mutation::SetUserRoles { user_id, role_ids: resolved.iter().map(|r| r.id).collect() },
-                    // New permissions take effect at the next sign-in.
-                    Mutation::DeleteUserSessions { user_id, keep: None },
-                ],
-                vec![event],
-            )
-            .await?;
+        let role_ids = resolved.iter().map(|r| r.id).collect();
+        self.audit.commit(role_change(user_id, role_ids), vec![event]).await?;
         let locked = self.lockouts.locked_accounts(self.clock.now()).get(&user.email).copied();
         Ok(view(&user, names, locked))
     }
@@ -226,19 +218,15 @@ impl Tutela {
         self.audit.commit(vec![Mutation::PutRole(role.clone())], vec![event]).await?;
         Ok(role)
     }
+}
 
-    /// The principal of a signed-in user: permissions are the union of the user's roles,
-    /// and its reach the roles' scopes and field rules in the user's place in the organisation.
-    pub(crate) async fn principal_of(
-        &self,
-        user: &UserRow,
-        credential: Credential,
-        source: Option<String>,
-    ) -> CoreResult<Principal> {
-        let roles = self.store.user_roles(user.id).await?;
-        let (reach, _) = self.request_reach((user.id, &user.email), None, roles, source.as_deref()).await?;
-        Ok(principal_with(user, credential, source, reach))
-    }
+/// What giving a user exactly these roles writes (also when an access review revokes one).
+pub(crate) fn role_change(user_id: Uuid, role_ids: Vec<Uuid>) -> Vec<Mutation> {
+    vec![
+        Mutation::SetUserRoles { user_id, role_ids },
+        // New permissions take effect at the next sign-in.
+        Mutation::DeleteUserSessions { user_id, keep: None },
+    ]
 }
 
 /// A user's principal over `reach`, its permissions the union of the reach's grants.
@@ -256,6 +244,8 @@ pub(crate) fn principal_with(
         credential,
         source,
         reach: std::sync::Arc::new(reach),
+        reauth_due: None,
+        factor: None,
     }
 }
 

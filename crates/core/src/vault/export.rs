@@ -143,6 +143,7 @@ impl Tutela {
     ) -> CoreResult<Export> {
         self.require(principal, Permission::CustomerExport, "customer.export").await?;
         let purpose = export_purpose(purpose)?;
+        self.require_recent_sign_in(principal, "customer.export").await?;
         let plan = self.plan_export(principal, purpose, None).await?;
         let needs = self.export_needs_approval(&plan).await?;
         if !needs.reasons.is_empty() {

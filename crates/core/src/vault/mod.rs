@@ -139,6 +139,7 @@ impl Tutela {
         if fields.is_empty() {
             return Err(CoreError::invalid("fields", "name at least one field to reveal"));
         }
+        self.require_recent_sign_in(principal, "customer.reveal").await?;
         let row = self.readable_row(principal, id, "customer.reveal").await?;
         let schema = self.schema().await?;
         let plan = FieldPlan::new(&schema, &principal.reach);

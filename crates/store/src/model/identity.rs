@@ -100,6 +100,12 @@ pub struct SessionRow {
     pub mfa_done: bool,
     pub source: Option<String>,
     pub user_agent: Option<String>,
+    /// How the second factor was proved (`totp`, `recovery-code`, `passkey`, `sso`); none
+    /// while pending, and for sessions older than the record.
+    pub factor: Option<String>,
+    /// When the user last proved who they are in this session: the sign-in, or a later
+    /// re-authentication.
+    pub authenticated_at: OffsetDateTime,
 }
 
 /// An API token for programs, found by the SHA-256 of the token.
@@ -114,6 +120,9 @@ pub struct ApiTokenRow {
     pub expires_at: Option<OffsetDateTime>,
     pub last_used_at: Option<OffsetDateTime>,
     pub revoked_at: Option<OffsetDateTime>,
+    /// The second factor of the session that made the token: a token is worth no more
+    /// than the sign-in behind it.
+    pub factor: Option<String>,
 }
 
 /// A user's passkey (a WebAuthn credential), found by its credential id.

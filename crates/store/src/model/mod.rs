@@ -4,9 +4,12 @@ mod audit;
 mod customer;
 mod exports;
 mod identity;
+mod jobs;
 mod keys;
 mod mutation;
+mod notify;
 mod org;
+mod reviews;
 mod schema;
 mod sso;
 
@@ -16,11 +19,14 @@ pub use customer::{
 };
 pub use exports::ExportRequestRow;
 pub use identity::{ApiTokenRow, PasskeyRow, RoleRow, SessionRow, UserRow, UserStatus};
+pub use jobs::{JobLeaseRow, JobRunRow};
 pub use keys::StoredKey;
 pub use mutation::{Mutation, OrgChange};
+pub use notify::{DeliveryRow, DeliveryUpdate, KnownDeviceRow, NoticeRows, NotificationRow};
 pub use org::{
     BreakGlassRow, DepartmentRow, MembershipRow, NetworkRuleRow, RecordShareRow, RowScope, SharingRuleRow, TeamRow,
 };
+pub use reviews::{ReviewCampaignRow, ReviewChange, ReviewItemRow};
 pub use schema::{Classification, FieldDef, FieldKind, UnknownValue};
 pub use sso::SsoIdentityRow;
 

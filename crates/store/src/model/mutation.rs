@@ -1,12 +1,14 @@
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::ReviewChange;
 use super::SsoIdentityRow;
 use super::{
     ApiTokenRow, BlindEntry, BreakGlassRow, CustomerRow, DepartmentRow, ErasureRecord, ExportRequestRow, FieldDef,
     KeyRewrap, MembershipRow, NetworkRuleRow, PasskeyRow, RecordShareRow, RoleRow, SessionRow, SharingRuleRow,
     StoredKey, TeamRow, UserRow,
 };
+use super::{KnownDeviceRow, NoticeRows};
 
 /// Every change the domain can make, applied inside a [`crate::WriteTx`] together with the
 /// audit records that describe it. One enum keeps the set of writes visible in one place.
@@ -76,6 +78,13 @@ pub enum Mutation {
     DeleteSession {
         token_hash: [u8; 32],
     },
+    /// Records a fresh proof of identity in a signed-in session. Fails with `NotFound`
+    /// unless the session exists.
+    ReauthenticateSession {
+        token_hash: [u8; 32],
+        at: OffsetDateTime,
+        factor: String,
+    },
     /// Ends every session of the user but the one named by `keep` ("end all my others").
     DeleteUserSessions {
         user_id: Uuid,
@@ -133,12 +142,31 @@ pub enum Mutation {
 
     /// Inserts or replaces an export request (its decision and cancellation change the row).
     PutExportRequest(ExportRequestRow),
+
+    /// Enqueues a notice: its inbox entry and its deliveries (see `tutela_core::notify`).
+    Notify(NoticeRows),
+    /// Records a sign-in from a device. When the user had no such device yet it is added and
+    /// the notices are enqueued; a known one only has its `last_seen_at` moved and the
+    /// notices are dropped. Decided inside the write, so that two sign-ins racing from one
+    /// new device send one notice.
+    SeenDevice {
+        device: KnownDeviceRow,
+        notices: Vec<NoticeRows>,
+    },
+
+    /// Access-review campaigns, decisions and reminders.
+    Review(ReviewChange),
 }
 
 /// Changes to departments, teams, memberships, sharing rules and record shares.
 #[derive(Debug, Clone)]
 pub enum OrgChange {
     PutDepartment(DepartmentRow),
+    /// Names the department's manager (`None`: nobody). Fails with `NotFound` for an unknown id.
+    SetDepartmentManager {
+        id: Uuid,
+        manager_id: Option<Uuid>,
+    },
     /// Fails with `NotFound` for an unknown id. Sub-departments, teams and members must have
     /// been moved first (the domain checks); memberships naming it are cleared.
     DeleteDepartment {

@@ -12,6 +12,8 @@ pub struct DepartmentRow {
     pub name: String,
     pub parent_id: Option<Uuid>,
     pub created_at: OffsetDateTime,
+    /// Who manages it: the reviewer of its members' access in access reviews.
+    pub manager_id: Option<Uuid>,
 }
 
 /// A team: a group of users, optionally inside a department.

@@ -8,14 +8,18 @@ mod break_glass;
 mod customers;
 mod exports;
 pub mod health;
+mod jobs;
 mod keys;
 mod levels;
 mod networks;
+mod notifications;
 mod org;
 mod passkeys;
+pub(crate) mod reviews;
 mod schema;
 mod sessions;
 mod shares;
+mod sign_in_policy;
 pub(crate) mod sso;
 mod transfer;
 mod types;
@@ -71,6 +75,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(org::router())
         .merge(access::router())
         .merge(break_glass::router())
+        .merge(notifications::router())
         .merge(exports::router())
         .merge(networks::router())
+        .merge(reviews::router())
+        .merge(jobs::router())
+        .merge(sign_in_policy::router())
 }

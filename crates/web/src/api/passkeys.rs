@@ -71,7 +71,7 @@ pub struct ChallengeDto {
     options: serde_json::Value,
 }
 
-fn challenge<T: Serialize>(c: PasskeyChallenge<T>) -> Result<Json<ChallengeDto>, ApiError> {
+pub(super) fn challenge<T: Serialize>(c: PasskeyChallenge<T>) -> Result<Json<ChallengeDto>, ApiError> {
     let options = serde_json::to_value(&c.options)
         .map_err(|e| ApiError::from(tutela_core::CoreError::Internal(format!("passkey options: {e}"))))?;
     Ok(Json(ChallengeDto { ceremony: c.ceremony, options }))
@@ -91,10 +91,10 @@ pub struct RegistrationRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssertionRequest {
-    ceremony: String,
+    pub(super) ceremony: String,
     /// The `PublicKeyCredential` from `navigator.credentials.get`, binary values in base64url.
     #[schema(value_type = Object)]
-    credential: PublicKeyCredential,
+    pub(super) credential: PublicKeyCredential,
 }
 
 fn user_agent(headers: &HeaderMap) -> Option<String> {

@@ -105,8 +105,9 @@ async fn create(
     Ok((StatusCode::CREATED, Json(state.tutela.share_customer(&p, id, input).await?.into())))
 }
 
-/// A customer id and a share id in the path; a malformed one names nothing (404).
-pub struct SharePath(Uuid, Uuid);
+/// Two ids in the path (a customer and a share; a review campaign and an item); a malformed
+/// one names nothing (404).
+pub struct SharePath(pub(crate) Uuid, pub(crate) Uuid);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for SharePath {
     type Rejection = ApiError;

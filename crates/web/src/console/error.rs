@@ -68,6 +68,7 @@ impl ConsoleError {
             CoreError::Conflict(m) => Self::page(StatusCode::CONFLICT, lang, "error-conflict", Some(m)),
             CoreError::Unauthenticated(_) => Self::redirect("/login", false),
             CoreError::SecondFactorRequired => Self::redirect("/login/second-factor", false),
+            CoreError::ReauthRequired => Self::redirect("/reauth", false),
             CoreError::Forbidden(m) | CoreError::ApprovalRequired(m) => Self::forbidden(lang, m),
             CoreError::Internal(m) => {
                 tracing::error!(error = %m, "internal error in the console");

@@ -175,7 +175,7 @@ mod tests {
     /// Keys in `t("…")` calls of templates, and key-shaped literals of the handlers (not
     /// those matched on with `=>`, which are query values).
     fn used() -> BTreeSet<String> {
-        const PREFIXES: [&str; 23] = [
+        const PREFIXES: [&str; 25] = [
             "app-",
             "nav-",
             "error-",
@@ -199,6 +199,8 @@ mod tests {
             "roles-",
             "share-",
             "explain-",
+            "reviews-",
+            "jobs-",
         ];
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut keys = BTreeSet::new();

@@ -19,20 +19,25 @@ pub enum Nav {
     Access,
     BreakGlass,
     Exports,
+    Jobs,
+    Reviews,
 }
 
 impl Nav {
     /// Menu order; the first page a user may open is their start page.
-    pub const ALL: [Nav; 9] = [
+    /// `Reviews` stays last: [`Chrome::with_reviews_waiting`] appends it.
+    pub const ALL: [Nav; 11] = [
         Nav::Customers,
         Nav::Import,
         Nav::Schema,
         Nav::Users,
         Nav::Org,
         Nav::Audit,
+        Nav::Jobs,
         Nav::Access,
         Nav::BreakGlass,
         Nav::Exports,
+        Nav::Reviews,
     ];
 
     pub fn href(self) -> &'static str {
@@ -46,6 +51,9 @@ impl Nav {
             Self::Access => "/access",
             Self::BreakGlass => "/break-glass",
             Self::Exports => "/exports",
+            Self::Jobs => "/jobs",
+            // Every user the entry is shown to has this page; it links to the campaigns.
+            Self::Reviews => "/access/reviews/mine",
         }
     }
 
@@ -60,6 +68,8 @@ impl Nav {
             Self::Access => "nav-access",
             Self::BreakGlass => "nav-break-glass",
             Self::Exports => "nav-exports",
+            Self::Jobs => "nav-jobs",
+            Self::Reviews => "nav-reviews",
         }
     }
 
@@ -69,7 +79,8 @@ impl Nav {
             Self::Import => Permission::CustomerImport,
             Self::Schema => Permission::SchemaManage,
             Self::Users | Self::Org => Permission::UserManage,
-            Self::Audit => Permission::AuditRead,
+            Self::Audit | Self::Jobs => Permission::AuditRead,
+            Self::Reviews => Permission::AccessReview,
             Self::Access => Permission::RoleManage,
             Self::BreakGlass => Permission::AccessApprove,
             Self::Exports => Permission::CustomerExport,
@@ -95,6 +106,9 @@ impl Nav {
                     .into_iter()
                     .any(|p| principal.has(p))
             }
+            // Reviews are run with `access.review` and overseen with `audit.read`; reviewers
+            // without either get the entry while items wait for them (`with_reviews_waiting`).
+            Self::Reviews => [Permission::AccessReview, Permission::AuditRead].into_iter().any(|p| principal.has(p)),
             _ => principal.has(self.permission()),
         }
     }
@@ -137,6 +151,8 @@ pub struct Chrome {
     pub langs: Vec<LangLink>,
     /// The watermark image, on pages that show customer data.
     pub watermark: Option<String>,
+    /// Unread notices for the header's badge, when there are any and they were counted.
+    pub unread: Option<u64>,
     pub css: String,
     pub htmx: String,
 }
@@ -157,6 +173,7 @@ impl Chrome {
             nav: Vec::new(),
             langs,
             watermark: None,
+            unread: None,
             css: assets::url("console.css"),
             htmx: assets::url("vendor/htmx-2.0.11.min.js"),
         }
@@ -176,6 +193,24 @@ impl Chrome {
             .map(|n| NavLink { href: n.href(), label: i18n.t(n.key()), active: Some(n) == active })
             .collect();
         Self { csrf, user: Some(user), nav, ..Self::bare(lang, path) }
+    }
+
+    /// The unread count for the header; none or zero shows no badge.
+    #[must_use]
+    pub fn with_unread(mut self, unread: Option<u64>) -> Self {
+        self.unread = unread.filter(|n| *n > 0);
+        self
+    }
+
+    /// Offers "Access reviews" to a user whose permissions do not, while review items wait for
+    /// their decision. It is the last entry of the menu, so it is appended.
+    #[must_use]
+    pub fn with_reviews_waiting(mut self, waiting: bool, active: Option<Nav>) -> Self {
+        let nav = Nav::Reviews;
+        if waiting && !self.nav.iter().any(|l| l.href == nav.href()) {
+            self.nav.push(NavLink { href: nav.href(), label: self.i18n.t(nav.key()), active: active == Some(nav) });
+        }
+        self
     }
 
     /// Adds the viewer's watermark; `now` is shown on it so a photo of the screen says when.

@@ -7,6 +7,7 @@ mod access_explain;
 mod access_labels;
 mod access_networks;
 mod access_policy;
+mod access_sign_in;
 mod access_sod;
 mod account;
 mod assets;
@@ -26,13 +27,19 @@ mod import;
 mod import_headers;
 mod import_jobs;
 mod import_run;
+mod jobs;
 mod lang;
 mod layout;
 mod login;
+mod notifications;
 mod org;
 mod org_forms;
 mod org_view;
 mod password_rules;
+mod reauth;
+mod review_campaign;
+mod reviews;
+mod reviews_mine;
 mod roles;
 mod schema;
 mod second_factor;
@@ -86,6 +93,7 @@ pub fn router() -> Router<AppState> {
         .route("/org", get(org::page))
         .route("/org/departments", post(org_forms::save_department))
         .route("/org/departments/{id}/delete", post(org_forms::delete_department))
+        .route("/org/departments/{id}/manager", post(org_forms::set_manager))
         .route("/org/teams", post(org_forms::save_team))
         .route("/org/teams/{id}/delete", post(org_forms::delete_team))
         .route("/org/members/{id}", post(org_forms::set_membership))
@@ -97,6 +105,14 @@ pub fn router() -> Router<AppState> {
         .route("/access/sod/remove", post(access_sod::remove))
         .route("/access/explain", get(access_policy::explain_redirect))
         .route("/access/networks", get(access_networks::page).post(access_networks::set))
+        .route("/access/sign-in", get(access_sign_in::page).post(access_sign_in::set))
+        .route("/access/reviews", get(reviews::page).post(reviews::create))
+        .route("/access/reviews/mine", get(reviews_mine::page))
+        .route("/access/reviews/{id}", get(review_campaign::page))
+        .route("/access/reviews/{id}/close", post(review_campaign::close))
+        .route("/access/reviews/{id}/report", get(review_campaign::report))
+        .route("/access/reviews/{id}/items/{item}/decision", post(reviews_mine::decide))
+        .route("/reauth", get(reauth::page).post(reauth::submit))
         .route("/break-glass", get(break_glass::page).post(break_glass::request))
         .route("/break-glass/policy", post(break_glass::set_policy))
         .route("/break-glass/{id}/decision", post(break_glass::decide))
@@ -106,6 +122,9 @@ pub fn router() -> Router<AppState> {
         .route("/exports/{id}/decision", post(exports::decide))
         .route("/exports/{id}/cancel", post(exports::cancel))
         .route("/exports/{id}/download", get(exports::download))
+        .route("/notifications", get(notifications::page))
+        .route("/notifications/language", post(notifications::set_language))
+        .route("/notifications/{id}/read", post(notifications::mark_read))
         .route("/roles", get(roles::page))
         .route("/roles/{id}", post(roles::save))
         .route("/account", get(account::page))
@@ -119,6 +138,7 @@ pub fn router() -> Router<AppState> {
         .route("/import/{id}/progress", get(import::progress_fragment))
         .route("/audit", get(audit::page))
         .route("/audit/verify", post(audit::verify))
+        .route("/jobs", get(jobs::page))
         .layer(Extension(import_jobs::ImportJobs::default()))
 }
 

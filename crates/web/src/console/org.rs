@@ -8,6 +8,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use tutela_core::access::Org;
 use tutela_core::policy::Permission;
+use tutela_store::DepartmentRow;
 use uuid::Uuid;
 
 use super::error::{ConsoleResult, render};
@@ -19,12 +20,15 @@ use crate::AppState;
 
 pub const DEPARTMENT_FIELDS: [&str; 2] = ["name", "parent_id"];
 pub const TEAM_FIELDS: [&str; 2] = ["team_name", "department_id"];
+pub const MANAGER_FIELDS: [&str; 1] = ["manager_id"];
 
 pub struct DepartmentLine {
     pub id: Uuid,
     pub name: String,
     pub depth: usize,
     pub parent: String,
+    /// The manager's e-mail: who reviews the members' access in campaigns routed to managers.
+    pub manager: String,
     pub teams: usize,
     pub members: usize,
 }
@@ -79,18 +83,33 @@ pub struct Forms {
     pub department_errors: Errors,
     pub team: TeamForm,
     pub team_errors: Errors,
+    /// The manager just posted for the edited department (a user id, empty for none), and
+    /// its errors; without one the editor shows the department's manager.
+    pub manager: Option<String>,
+    pub manager_errors: Errors,
     /// Errors of the department and team deletions and of the member table.
     pub general: Errors,
     pub status: StatusCode,
 }
 
 impl Forms {
+    /// Opens the editor on an existing department.
+    pub fn edit(&mut self, d: &DepartmentRow) {
+        self.department = DepartmentForm {
+            id: d.id.to_string(),
+            name: d.name.clone(),
+            parent_id: d.parent_id.map(|p| p.to_string()).unwrap_or_default(),
+        };
+    }
+
     pub fn empty() -> Self {
         Self {
             department: DepartmentForm::default(),
             department_errors: Errors::for_fields(DEPARTMENT_FIELDS),
             team: TeamForm::default(),
             team_errors: Errors::for_fields(TEAM_FIELDS),
+            manager: None,
+            manager_errors: Errors::for_fields(MANAGER_FIELDS),
             general: Errors::for_fields::<&str>([]),
             status: StatusCode::OK,
         }
@@ -114,6 +133,8 @@ struct OrgPage {
     team: TeamForm,
     team_departments: Vec<Choice>,
     team_errors: Errors,
+    managers: Vec<Choice>,
+    manager_errors: Errors,
     general: Errors,
 }
 
@@ -135,11 +156,7 @@ pub async fn page(State(state): State<AppState>, console: Console, Query(q): Que
     if let Some(id) = q.edit.as_deref().and_then(|raw| raw.parse::<Uuid>().ok()) {
         let settings = state.tutela.access_settings(&console.principal).await.map_err(|e| console.core_error(e))?;
         if let Some(d) = settings.org.department(id) {
-            forms.department = DepartmentForm {
-                id: d.id.to_string(),
-                name: d.name.clone(),
-                parent_id: d.parent_id.map(|p| p.to_string()).unwrap_or_default(),
-            };
+            forms.edit(d);
         }
     }
     render_page(&state, &console, &q, forms).await
@@ -165,6 +182,11 @@ pub async fn render_page(state: &AppState, console: &Console, q: &OrgQuery, form
                 name: d.name.clone(),
                 depth: depth.min(MAX_DEPTH),
                 parent: department_name(org, d.parent_id),
+                manager: d
+                    .manager_id
+                    .and_then(|m| users.iter().find(|u| u.id == m))
+                    .map(|u| u.email.clone())
+                    .unwrap_or_default(),
                 teams: org.teams().iter().filter(|t| t.department_id == Some(id)).count(),
                 members: members_of(org, id),
             })
@@ -210,6 +232,17 @@ pub async fn render_page(state: &AppState, console: &Console, q: &OrgQuery, form
         ["email", "name", "department", "team"].into_iter().map(|column| sort_link(&chrome, q, column)).collect();
     let editing = !forms.department.id.is_empty();
     let except = forms.department.id.parse().ok();
+    let manager = forms.manager.clone().unwrap_or_else(|| {
+        let current = except.and_then(|id: Uuid| org.department(id)).and_then(|d| d.manager_id);
+        current.map(|m| m.to_string()).unwrap_or_default()
+    });
+    let mut managers = vec![Choice::new("", none.clone(), &manager)];
+    managers.extend(
+        users
+            .iter()
+            .filter(|u| u.status == "active")
+            .map(|u| Choice::new(u.id.to_string(), format!("{} <{}>", u.display_name, u.email), &manager)),
+    );
     let page = OrgPage {
         notice: notice(&chrome, q.notice.as_deref()),
         departments,
@@ -224,6 +257,8 @@ pub async fn render_page(state: &AppState, console: &Console, q: &OrgQuery, form
         department_errors: forms.department_errors,
         team: forms.team,
         team_errors: forms.team_errors,
+        managers,
+        manager_errors: forms.manager_errors,
         general: forms.general,
         chrome,
     };
@@ -264,6 +299,7 @@ fn notice(chrome: &Chrome, notice: Option<&str>) -> Option<String> {
         "team-saved" => "org-notice-team-saved",
         "team-deleted" => "org-notice-team-deleted",
         "member-saved" => "org-notice-member-saved",
+        "manager-saved" => "org-notice-manager-saved",
         _ => return None,
     };
     Some(chrome.t(key))

@@ -113,6 +113,40 @@ pub async fn delete_team(
 }
 
 #[derive(Debug, Deserialize)]
+pub struct ManagerForm {
+    /// A user id; empty: nobody.
+    #[serde(default)]
+    manager_id: String,
+}
+
+/// Names a department's manager, who reviews its members' access in campaigns routed to
+/// managers; a refusal re-opens the department's editor with the message next to the choice.
+pub async fn set_manager(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ConsoleForm { console, form }: ConsoleForm<ManagerForm>,
+) -> ConsoleResult<Response> {
+    console.require(Permission::UserManage)?;
+    let id = console.path_id(&id)?;
+    let mut forms = Forms::empty();
+    if let Ok(manager) = optional_id(&form.manager_id) {
+        match state.tutela.set_department_manager(&console.principal, id, manager).await {
+            Ok(()) => return Ok(Redirect::to("/org?notice=manager-saved").into_response()),
+            Err(e) => forms.status = absorb(&console, &mut forms.manager_errors, e, "manager_id")?,
+        }
+    } else {
+        forms.manager_errors.add(Some("manager_id"), console.chrome(None).t("org-error-choose"));
+        forms.status = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    let settings = state.tutela.access_settings(&console.principal).await.map_err(|e| console.core_error(e))?;
+    let department =
+        settings.org.department(id).ok_or_else(|| console.core_error(CoreError::NotFound("department")))?;
+    forms.edit(department);
+    forms.manager = Some(form.manager_id);
+    render_page(&state, &console, &OrgQuery::default(), forms).await
+}
+
+#[derive(Debug, Deserialize)]
 pub struct MembershipForm {
     #[serde(default)]
     department_id: String,

@@ -99,6 +99,7 @@ mod tests {
             name: name.into(),
             parent_id: parent,
             created_at: OffsetDateTime::UNIX_EPOCH,
+            manager_id: None,
         }
     }
 

@@ -40,6 +40,26 @@ fn body_csrf_ok(sent: Option<&str>, session_token: &str) -> bool {
     sent.is_some_and(|sent| ct_eq(sent.as_bytes(), csrf_token(session_token).as_bytes()))
 }
 
+/// Where a request came from, as a path on this site: the page htmx says it was sent from,
+/// a page opened directly, or the home page.
+fn return_to(parts: &Parts, htmx: bool) -> String {
+    let from_htmx = htmx
+        .then(|| parts.headers.get("hx-current-url")?.to_str().ok()?.parse::<axum::http::Uri>().ok())
+        .flatten()
+        .and_then(|uri| uri.path_and_query().map(|p| p.as_str().to_owned()));
+    match from_htmx {
+        Some(path) => local_path(&path),
+        None if parts.method == Method::GET => path_of(parts),
+        None => "/".to_owned(),
+    }
+}
+
+/// `raw` if it is a path on this site, else the home page: a `next` never leads elsewhere.
+pub fn local_path(raw: &str) -> String {
+    let local = raw.starts_with('/') && !raw.starts_with("//") && !raw.contains('\\');
+    if local { raw.to_owned() } else { "/".to_owned() }
+}
+
 fn path_of(parts: &Parts) -> String {
     parts.uri.path_and_query().map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned())
 }
@@ -69,7 +89,15 @@ pub struct Console {
     pub lang: Lang,
     pub htmx: bool,
     pub path: String,
+    /// The page the user is looking at (for htmx, the page that sent the request): where to
+    /// come back to after confirming who they are.
+    return_to: String,
     token: String,
+    /// Unread notices, counted for full pages only (see `unread_for_page`).
+    unread: Option<u64>,
+    /// Review items wait for this user's decision, looked at for full pages only (see
+    /// `reviews_mine::waiting_for_page`): the navigation then offers "Access reviews".
+    reviews_waiting: bool,
 }
 
 impl Console {
@@ -97,12 +125,29 @@ impl Console {
             check_fetch_site(&parts.method, &parts.headers)
                 .map_err(|_| ConsoleError::forbidden(lang, "cross-site request").for_htmx(htmx))?;
         }
-        Ok(Self { csrf: csrf_token(&token), principal, session, lang, htmx, path: path_of(parts), token })
+        let return_to = return_to(parts, htmx);
+        let unread = unread_for_page(parts, state, &principal, htmx).await;
+        let reviews_waiting =
+            parts.method == Method::GET && !htmx && super::reviews_mine::waiting_for_page(state, &principal).await;
+        Ok(Self {
+            csrf: csrf_token(&token),
+            principal,
+            session,
+            lang,
+            htmx,
+            path: path_of(parts),
+            return_to,
+            token,
+            unread,
+            reviews_waiting,
+        })
     }
 
     pub fn chrome(&self, active: Option<Nav>) -> Chrome {
         let user = SignedInUser { display_name: self.session.display_name.clone(), email: self.session.email.clone() };
         Chrome::signed_in(self.lang, &self.path, &self.principal, user, self.csrf.clone(), active)
+            .with_unread(self.unread)
+            .with_reviews_waiting(self.reviews_waiting, active)
     }
 
     pub fn can(&self, permission: Permission) -> bool {
@@ -124,13 +169,41 @@ impl Console {
         raw.parse().map_err(|_| ConsoleError::not_found(self.lang).for_htmx(self.htmx))
     }
 
+    /// The answer to a domain error. A re-authentication the roles ask for goes to the
+    /// confirmation page, which comes back here afterwards.
     pub fn core_error(&self, e: CoreError) -> ConsoleError {
+        if matches!(e, CoreError::ReauthRequired) {
+            let query = serde_html_form::to_string([("next", &self.return_to)]).unwrap_or_default();
+            return ConsoleError::redirect(format!("/reauth?{query}"), self.htmx);
+        }
         ConsoleError::from_core(e, self.lang).for_htmx(self.htmx)
+    }
+
+    /// The session's own token, for the few domain calls that act on the session itself
+    /// (re-authentication).
+    pub fn session_token(&self) -> &str {
+        &self.token
     }
 
     fn csrf_refused(&self) -> ConsoleError {
         ConsoleError::forbidden(self.lang, "missing or wrong CSRF token; reload the page").for_htmx(self.htmx)
     }
+}
+
+/// The header's unread count: one cheap indexed count, made here because `Chrome` is built
+/// synchronously by every page. Only for full pages (a GET outside htmx): fragments have no
+/// header and form posts mostly redirect to a page that counts. A failed count leaves the
+/// badge out instead of failing a page that does not depend on it.
+async fn unread_for_page(parts: &Parts, state: &AppState, principal: &Principal, htmx: bool) -> Option<u64> {
+    if parts.method != Method::GET || htmx {
+        return None;
+    }
+    state
+        .tutela
+        .notifications_unread(principal)
+        .await
+        .inspect_err(|e| tracing::warn!(error = %e, "counting unread notices for the console header"))
+        .ok()
 }
 
 impl FromRequestParts<AppState> for Console {

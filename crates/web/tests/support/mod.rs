@@ -70,6 +70,8 @@ pub struct Call<'a> {
     pub lang: Option<&'a str>,
     pub cookie: Option<&'a str>,
     pub form: Option<String>,
+    /// A JSON body (with its content type), as the console's scripts send to `/api/v1`.
+    pub json: Option<String>,
     pub headers: Vec<(&'a str, String)>,
 }
 
@@ -91,12 +93,16 @@ pub async fn call(app: &Router, method: Method, path: &str, c: Call<'_>) -> Answ
     for (name, value) in &c.headers {
         request = request.header(*name, value);
     }
-    let body = match c.form {
-        Some(form) => {
+    let body = match (c.form, c.json) {
+        (Some(form), _) => {
             request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
             Body::from(form)
         }
-        None => Body::empty(),
+        (None, Some(json)) => {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+            Body::from(json)
+        }
+        (None, None) => Body::empty(),
     };
     let response = app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
     let status = response.status();
@@ -127,4 +133,22 @@ pub async fn user_with_token(
     let scopes: Vec<String> = permissions.iter().map(|p| p.as_str().to_owned()).collect();
     let token = h.tutela.create_api_token(&owner, "test", &scopes, None).await.unwrap();
     (user.id, token.token.expose_secret().to_owned())
+}
+
+/// Configuration with e-mail on, to a loopback port nobody listens on: notices get e-mail
+/// deliveries, which stay pending.
+pub fn unreachable_smtp() -> tutela_core::Config {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let smtp = tutela_core::notify::SmtpSettings {
+        host: "127.0.0.1".into(),
+        port,
+        security: tutela_core::notify::SmtpSecurity::None,
+        username: None,
+        password: None,
+        from: "Tutela <tutela@example.com>".into(),
+        timeout: std::time::Duration::from_secs(2),
+        ca_file: None,
+    };
+    let notify = tutela_core::notify::NotifyConfig { smtp: Some(smtp), ..Default::default() };
+    tutela_core::Config { notify, ..tutela_core::Config::default() }
 }

@@ -33,12 +33,15 @@ pub(crate) enum Owner {
     /// A pending session (password checked) using a passkey as its second factor, by the
     /// session's public id.
     Pending(Uuid),
+    /// A signed-in session proving its user again (re-authentication), by its public id.
+    Reauth(Uuid),
     /// A passwordless sign-in: nobody is known until the passkey says who.
     Anyone,
 }
 
 pub(crate) enum State {
     Register(PasskeyRegistration),
+    /// An assertion over one user's passkeys: a second factor or a re-authentication.
     SecondFactor(PasskeyAuthentication),
     Passwordless(DiscoverableAuthentication),
 }

@@ -21,7 +21,7 @@ use webauthn_rs::prelude::{AuthenticationResult, Passkey, Url, Webauthn, Webauth
 use webauthn_rs_proto::ResidentKeyRequirement;
 
 pub(crate) use ceremonies::Ceremonies;
-use ceremonies::{Owner, State};
+pub(in crate::identity) use ceremonies::{Owner, State};
 pub use webauthn_rs::prelude::{
     CreationChallengeResponse, PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse,
 };

@@ -20,6 +20,7 @@ use webauthn_rs::prelude::{Passkey, WebauthnError};
 
 use super::{Owner, PasskeyChallenge, PublicKeyCredential, RequestChallengeResponse, State, parse_passkey};
 use crate::audit::{AuditEvent, Outcome};
+use crate::identity::Factor;
 use crate::identity::login::PasskeyAttempt;
 use crate::{CoreError, CoreResult, Tutela};
 
@@ -40,14 +41,42 @@ impl Tutela {
         &self,
         pending_token: &str,
     ) -> CoreResult<PasskeyChallenge<RequestChallengeResponse>> {
-        let webauthn = self.webauthn()?;
         let (row, user) = self.live_session(pending_token).await?;
         if row.mfa_done {
             return Err(CoreError::Conflict("this session is signed in already".into()));
         }
+        self.start_assertion(user.id, Owner::Pending(row.id)).await
+    }
+
+    /// The passkey as the second factor: promotes the pending session like a TOTP code does
+    /// (a new session id), audited as `auth.second_factor` with `factor: passkey`.
+    pub async fn finish_passkey_second_factor(
+        &self,
+        pending_token: &str,
+        ceremony: &str,
+        answer: &PublicKeyCredential,
+    ) -> CoreResult<SecretString> {
+        let (row, user) = self.live_session(pending_token).await?;
+        let state = self.ceremonies.take(ceremony, Owner::Pending(row.id), self.clock.now());
+        let mut event = AuditEvent::anonymous(&user.email, "auth.second_factor", row.source.clone());
+        event.actor_id = Some(user.id);
+        let (session, promote) = self.promote(&row, Factor::Passkey);
+        let seen =
+            self.sign_in_device(&user, row.source.as_deref(), row.user_agent.as_deref(), Factor::Passkey).await?;
+        self.finish_assertion(&user, state, answer, event, vec![promote, seen]).await?;
+        Ok(session)
+    }
+
+    /// Starts an assertion over the user's live passkeys, for `owner` to finish.
+    pub(in crate::identity) async fn start_assertion(
+        &self,
+        user_id: Uuid,
+        owner: Owner,
+    ) -> CoreResult<PasskeyChallenge<RequestChallengeResponse>> {
+        let webauthn = self.webauthn()?;
         let passkeys = self
             .store
-            .passkeys_for_user(user.id)
+            .passkeys_for_user(user_id)
             .await?
             .iter()
             .filter(|p| p.suspended_at.is_none())
@@ -59,26 +88,25 @@ impl Tutela {
         let (options, state) = webauthn
             .start_passkey_authentication(&passkeys)
             .map_err(|e| CoreError::Internal(format!("starting a passkey assertion: {e}")))?;
-        let ceremony = self.ceremonies.start(Owner::Pending(row.id), State::SecondFactor(state), self.clock.now());
+        let ceremony = self.ceremonies.start(owner, State::SecondFactor(state), self.clock.now());
         Ok(PasskeyChallenge { ceremony, options })
     }
 
-    /// The passkey as the second factor: promotes the pending session like a TOTP code does
-    /// (a new session id), audited as `auth.second_factor` with `factor: passkey`.
-    pub async fn finish_passkey_second_factor(
+    /// Checks the answer to an assertion started by [`Self::start_assertion`] (`state`, as
+    /// taken from the ceremonies) and commits the mutations `then` with the passkey's new
+    /// counter and `event` (given `factor: passkey`). A refusal is audited as `event` failed.
+    pub(in crate::identity) async fn finish_assertion(
         &self,
-        pending_token: &str,
-        ceremony: &str,
+        user: &UserRow,
+        state: Option<State>,
         answer: &PublicKeyCredential,
-    ) -> CoreResult<SecretString> {
+        event: AuditEvent,
+        then: Vec<Mutation>,
+    ) -> CoreResult<()> {
         let webauthn = self.webauthn()?;
-        let (row, user) = self.live_session(pending_token).await?;
-        let Some(State::SecondFactor(state)) = self.ceremonies.take(ceremony, Owner::Pending(row.id), self.clock.now())
-        else {
-            return Err(CoreError::invalid("ceremony", "the sign-in expired or was already answered; start again"));
+        let Some(State::SecondFactor(state)) = state else {
+            return Err(CoreError::invalid("ceremony", "the ceremony expired or was already answered; start again"));
         };
-        let mut event = AuditEvent::anonymous(&user.email, "auth.second_factor", row.source.clone());
-        event.actor_id = Some(user.id);
         let base = event.clone();
         let refuse = |passkey: Option<Uuid>, reason: &str| {
             base.clone().outcome(Outcome::Failed).detail(serde_json::json!({
@@ -105,10 +133,9 @@ impl Tutela {
             }
         };
         let recorded = self.passkey_use(&stored, passkey, &result)?;
-        let (session, promote) = self.promote(&row);
         let event = event.detail(serde_json::json!({ "factor": "passkey", "passkey": stored.id }));
-        match self.audit.commit(vec![recorded, promote], vec![event]).await {
-            Ok(()) => Ok(session),
+        match self.audit.commit(std::iter::once(recorded).chain(then).collect(), vec![event]).await {
+            Ok(()) => Ok(()),
             Err(CoreError::Conflict(_) | CoreError::NotFound(_)) => {
                 self.audit.record(refuse(Some(stored.id), "used or suspended meanwhile")).await?;
                 Err(not_accepted())
@@ -167,11 +194,13 @@ impl Tutela {
         };
         self.lockouts.succeeded(&claimed, source.as_deref(), now);
         let recorded = self.passkey_use(stored, passkey, &result)?;
-        let (token, session) = self.open_session(user.id, true, source.clone(), user_agent);
+        let (token, session) = self.open_session(user.id, Some(Factor::Passkey), source.clone(), user_agent);
+        let seen =
+            self.sign_in_device(&user, source.as_deref(), session.user_agent.as_deref(), Factor::Passkey).await?;
         let mut event = AuditEvent::anonymous(&user.email, "auth.passkey_sign_in", source.clone())
             .detail(serde_json::json!({ "factor": "passkey", "passkey": stored.id, "user_verified": true }));
         event.actor_id = Some(user.id);
-        match self.audit.commit(vec![recorded, Mutation::InsertSession(session)], vec![event]).await {
+        match self.audit.commit(vec![recorded, Mutation::InsertSession(session), seen], vec![event]).await {
             Ok(()) => Ok(token),
             Err(CoreError::Conflict(_) | CoreError::NotFound(_)) => {
                 self.refuse_login(&claimed, source, None, Some(attempt("used or suspended meanwhile"))).await

@@ -12,8 +12,8 @@ use super::{SsoConfig, SsoError, SsoOutcome, UnknownUsers, VerifiedIdentity};
 use crate::CoreError;
 use crate::Tutela;
 use crate::audit::AuditEvent;
-use crate::identity::LoginStart;
 use crate::identity::users::normalise_email;
+use crate::identity::{Factor, LoginStart};
 
 /// How the identity came to its account.
 enum Account {
@@ -103,7 +103,13 @@ impl Tutela {
                 })));
             }
         }
-        let (token, session) = self.open_session(user.id, mfa, source.clone(), user_agent);
+        let (token, session) = self.open_session(user.id, mfa.then_some(Factor::Sso), source.clone(), user_agent);
+        // Without the provider's second factor the sign-in completes at the local one, which
+        // records the device then.
+        if mfa {
+            mutations
+                .push(self.sign_in_device(&user, source.as_deref(), session.user_agent.as_deref(), Factor::Sso).await?);
+        }
         mutations.push(Mutation::InsertSession(session));
         let next = match (mfa, user.totp_enabled) {
             (true, _) => "signed_in",
