@@ -102,16 +102,6 @@ async fn request_approve_download(data: &Path, db: &str) {
     expect(data, db, &["audit", "verify"], 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_request_approve_download() {
-    let dir = tempfile::tempdir().unwrap();
-    request_approve_download(&dir.path().join("data"), "").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_request_approve_download() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, guard) = tutela_store_tests::fresh_pg_database().await;
-    request_approve_download(&dir.path().join("data"), &url).await;
-    guard.drop_database().await;
+cli_on_both_stores! {
+    request_approve_download => request_approve_download;
 }

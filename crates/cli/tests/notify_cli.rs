@@ -119,16 +119,6 @@ async fn notify_commands(data: &Path, db: &str) {
     assert!(err.contains("--status"), "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_notify_commands() {
-    let dir = tempfile::tempdir().unwrap();
-    notify_commands(&dir.path().join("data"), "").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_notify_commands() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, guard) = tutela_store_tests::fresh_pg_database().await;
-    notify_commands(&dir.path().join("data"), &url).await;
-    guard.drop_database().await;
+cli_on_both_stores! {
+    notify_commands => notify_commands;
 }

@@ -207,16 +207,6 @@ async fn org_and_explain(data: &Path, db: &str) {
     expect(data, db, &["audit", "verify"], 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_org_and_explain() {
-    let dir = tempfile::tempdir().unwrap();
-    org_and_explain(&dir.path().join("data"), "").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_org_and_explain() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, guard) = tutela_store_tests::fresh_pg_database().await;
-    org_and_explain(&dir.path().join("data"), &url).await;
-    guard.drop_database().await;
+cli_on_both_stores! {
+    org_and_explain => org_and_explain;
 }

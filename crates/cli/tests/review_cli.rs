@@ -82,16 +82,6 @@ async fn reviews_and_jobs(data: &Path, db: &str) {
     expect(data, db, &["audit", "verify"], 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_reviews_and_jobs() {
-    let dir = tempfile::tempdir().unwrap();
-    reviews_and_jobs(&dir.path().join("data"), "").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_reviews_and_jobs() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, guard) = tutela_store_tests::fresh_pg_database().await;
-    reviews_and_jobs(&dir.path().join("data"), &url).await;
-    guard.drop_database().await;
+cli_on_both_stores! {
+    reviews_and_jobs => reviews_and_jobs;
 }

@@ -56,3 +56,25 @@ pub async fn open_with(data: &Path, db: &str, config: Config) -> Arc<Tutela> {
     let hasher = PasswordHasher::with_params(256, 1, 1, 2);
     Tutela::open(store, provider, Arc::new(SystemClock), hasher, config).await.unwrap().into()
 }
+
+/// Runs `body(data_dir, database_url)` once on SQLite (an empty URL: the data directory's
+/// own file) and once on a fresh PostgreSQL database, as two tests in a module named `name`.
+#[macro_export]
+macro_rules! cli_on_both_stores {
+    ($($name:ident => $body:ident;)*) => {
+        $(mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let dir = tempfile::tempdir().unwrap();
+                super::$body(&dir.path().join("data"), "").await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let dir = tempfile::tempdir().unwrap();
+                let (url, guard) = tutela_store_tests::fresh_pg_database().await;
+                super::$body(&dir.path().join("data"), &url).await;
+                guard.drop_database().await;
+            }
+        })*
+    };
+}

@@ -93,7 +93,7 @@ pub struct Console {
     /// come back to after confirming who they are.
     return_to: String,
     token: String,
-    /// Unread notices, counted for full pages only (see `unread_for_page`).
+    /// Unread notices, counted for full pages only (see `unread_count`).
     unread: Option<u64>,
     /// Review items wait for this user's decision, looked at for full pages only (see
     /// `reviews_mine::waiting_for_page`): the navigation then offers "Access reviews".
@@ -126,9 +126,13 @@ impl Console {
                 .map_err(|_| ConsoleError::forbidden(lang, "cross-site request").for_htmx(htmx))?;
         }
         let return_to = return_to(parts, htmx);
-        let unread = unread_for_page(parts, state, &principal, htmx).await;
-        let reviews_waiting =
-            parts.method == Method::GET && !htmx && super::reviews_mine::waiting_for_page(state, &principal).await;
+        // The header's unread count and the reviews entry cost a read each: full pages only,
+        // not htmx fragments or form posts, and both at once.
+        let (unread, reviews_waiting) = if parts.method == Method::GET && !htmx {
+            tokio::join!(unread_count(state, &principal), super::reviews_mine::waiting_for_page(state, &principal))
+        } else {
+            (None, false)
+        };
         Ok(Self {
             csrf: csrf_token(&token),
             principal,
@@ -191,13 +195,10 @@ impl Console {
 }
 
 /// The header's unread count: one cheap indexed count, made here because `Chrome` is built
-/// synchronously by every page. Only for full pages (a GET outside htmx): fragments have no
-/// header and form posts mostly redirect to a page that counts. A failed count leaves the
-/// badge out instead of failing a page that does not depend on it.
-async fn unread_for_page(parts: &Parts, state: &AppState, principal: &Principal, htmx: bool) -> Option<u64> {
-    if parts.method != Method::GET || htmx {
-        return None;
-    }
+/// synchronously by every page (fragments have no header and form posts mostly redirect to
+/// a page that counts). A failed count leaves the badge out instead of failing a page that
+/// does not depend on it.
+async fn unread_count(state: &AppState, principal: &Principal) -> Option<u64> {
     state
         .tutela
         .notifications_unread(principal)
