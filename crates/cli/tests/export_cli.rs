@@ -2,7 +2,7 @@
 //! PostgreSQL: the refusal says what to do, the requester cannot approve, the downloaded file
 //! is private and watermarked.
 
-mod support;
+use crate::support;
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;

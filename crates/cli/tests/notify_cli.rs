@@ -5,10 +5,9 @@
 //! failed one is listed.
 
 #[allow(dead_code)] // `open_with` here, not `open`
-mod support;
+use crate::support;
 
-#[path = "../../core/tests/fixtures/smtp_sink.rs"]
-mod smtp_sink;
+use crate::smtp_sink;
 
 use std::path::Path;
 use std::time::Duration;

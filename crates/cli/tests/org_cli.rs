@@ -1,7 +1,7 @@
 //! The real `tutela` binary administering the organisation and explaining access, on SQLite
 //! and PostgreSQL: names and flags in errors, exit codes, `--json`, and the audit trail.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! The real `tutela` binary running access reviews and jobs, on SQLite and PostgreSQL:
 //! flags named in errors, exit codes, `--json`, the kept report written privately.
 
-mod support;
+use crate::support;
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;

@@ -3,8 +3,7 @@
 //! `scripts/test` installs it): the new-device notice, the break-glass alert, retries, giving
 //! up, and STARTTLS with a certificate made here. On SQLite and PostgreSQL.
 
-#[path = "fixtures/smtp_sink.rs"]
-mod smtp_sink;
+use crate::smtp_sink;
 
 use std::time::Duration as StdDuration;
 

@@ -1,6 +1,6 @@
 //! CSV files end to end: encodings, line numbers, malformed rows, headers.
 
-mod common;
+use crate::common;
 
 use common::{gb18030, ok_rows, open, pairs, read_all, write_file};
 use tutela_import::{ColumnMapping, Encoding, FileFormat, ImportError, ImportReader};

@@ -1,6 +1,6 @@
 //! `ColumnMapping::parse_pairs`, the CLI's and API's textual mapping.
 
-mod common;
+use crate::common;
 
 use common::{ok_rows, pairs, write_file};
 use tutela_import::{ColumnMapping, Encoding, ImportError};

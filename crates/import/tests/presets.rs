@@ -1,7 +1,7 @@
 //! Each preset against sample exports with English and Chinese headers, and
 //! preset detection.
 
-mod common;
+use crate::common;
 
 use common::{gb18030, ok_rows, open, pairs, write_file};
 use tutela_import::{Encoding, Preset, detect_preset};

@@ -1,7 +1,5 @@
 //! Hostile and large inputs: garbage never panics, big files stream.
 
-mod common;
-
 use std::fmt::Write as _;
 use std::io::Write as _;
 

@@ -1,6 +1,6 @@
 //! .xlsx workbooks made with `rust_xlsxwriter`, read back.
 
-mod common;
+use crate::common;
 
 use common::{ok_rows, open, pairs, write_file};
 use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook, XlsxError};

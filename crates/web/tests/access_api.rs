@@ -4,7 +4,7 @@
 //! share expires on the harness clock), separation of duties, and the explanation of a
 //! decision.
 
-mod support;
+use crate::support;
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};

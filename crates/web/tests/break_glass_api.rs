@@ -3,7 +3,7 @@
 //! after), and under an approval policy a request waits, its requester cannot decide it
 //! (403), an approver grants it, and ending it hides the record again.
 
-mod support;
+use crate::support;
 
 use axum::http::StatusCode;
 use serde_json::json;

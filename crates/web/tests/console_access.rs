@@ -2,7 +2,7 @@
 //! organisation, the access policy, role scopes and field levels, sharing a customer and the
 //! explanation of who sees what and why.
 
-mod support;
+use crate::support;
 
 use axum::Router;
 use axum::http::{Method, StatusCode};

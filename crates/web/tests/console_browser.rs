@@ -4,7 +4,7 @@
 //! that reveal, with its purpose, in the audit log. SQLite is enough here; the router tests
 //! cover both stores.
 
-mod browser;
+use crate::browser;
 
 use browser::{Chromedriver, Server, click, element, element_with_text, fill, wait_for_path};
 use secrecy::SecretString;

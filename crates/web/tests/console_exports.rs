@@ -2,7 +2,7 @@
 //! for an approver, the approval by someone else, the watermarked download, and the policy
 //! form refusing bad numbers by field.
 
-mod support;
+use crate::support;
 
 use axum::Router;
 use axum::http::{Method, StatusCode, header};

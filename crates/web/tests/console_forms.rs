@@ -1,7 +1,7 @@
 //! The console's forms end to end at router level, on both stores: first-administrator setup,
 //! sign-in through password, enrolment and second factor, and the administration pages.
 
-mod support;
+use crate::support;
 
 use axum::Router;
 use axum::http::{Method, StatusCode, header};

@@ -1,7 +1,7 @@
 //! Importing from the console: a multipart upload starts a background job, its progress
 //! fragment is polled until the end, and the result names the bad rows by line and column.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! range refused by entry with the input kept, a saved range listed, read-only for auditors,
 //! refused to others; and a user limiting their own API token from the account page.
 
-mod support;
+use crate::support;
 
 use axum::http::{Method, StatusCode};
 use support::{Call, call, create_user, form, get, sign_in};

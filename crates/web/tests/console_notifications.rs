@@ -4,7 +4,7 @@
 //! refused next to its field; the console's language switch leaves it alone), and the
 //! delivery status shown to administrators and auditors only.
 
-mod support;
+use crate::support;
 
 use axum::http::{Method, StatusCode};
 use support::{Answer, Call, call, create_user, form, get, sign_in, unreachable_smtp};

@@ -3,7 +3,7 @@
 //! the sign-in page offers a passkey, and the second-factor page offers one only to a user
 //! who has one. The ceremonies themselves are `passkeys_api.rs` and `passkeys_browser.rs`.
 
-mod support;
+use crate::support;
 
 use axum::Router;
 use axum::http::{Method, StatusCode};

@@ -4,7 +4,7 @@
 //! refused without a justification, the pages refused to those without rights, the kept
 //! report downloaded as JSON and CSV, and the jobs page for auditors only.
 
-mod support;
+use crate::support;
 
 use axum::Router;
 use axum::http::{Method, StatusCode, header};

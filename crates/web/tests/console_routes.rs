@@ -1,7 +1,7 @@
 //! The console at router level, on both stores: sign-in redirects, both languages, CSRF on
 //! every change, the strict CSP with no inline script, form errors next to their field.
 
-mod support;
+use crate::support;
 
 use axum::Router;
 use axum::http::{Method, StatusCode, header};

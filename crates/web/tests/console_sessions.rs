@@ -1,7 +1,7 @@
 //! The console's "My sessions and tokens" page and the administrator's "end sessions" button,
 //! at router level on both stores: both languages, CSRF on every button, unknown ids.
 
-mod support;
+use crate::support;
 
 use axum::Router;
 use axum::http::{Method, StatusCode};

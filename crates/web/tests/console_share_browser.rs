@@ -4,8 +4,8 @@
 //! the customer and is told why. Sign-in and enrolment are covered by `console_browser`; here
 //! the sessions are made through the domain and handed to the browser as cookies.
 
-mod browser;
-mod support;
+use crate::browser;
+use crate::support;
 
 use browser::{Chromedriver, Server, click, element, element_with_text, fill, wait_for_path};
 use thirtyfour::prelude::*;

@@ -3,7 +3,7 @@
 //! cannot decide it, the approved file streams watermarked to its requester only, and bad
 //! input names its field.
 
-mod support;
+use crate::support;
 
 use axum::http::StatusCode;
 use serde_json::json;

@@ -3,7 +3,7 @@
 //! refused (403) when the request's address is outside their ranges (here: unknown, as a
 //! request without a peer address is, which matches no range); lifting the ranges restores it.
 
-mod support;
+use crate::support;
 
 use axum::http::StatusCode;
 use serde_json::json;

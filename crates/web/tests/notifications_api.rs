@@ -5,7 +5,7 @@
 //! input with a problem naming the field; the delivery status is for administrators and
 //! auditors only.
 
-mod support;
+use crate::support;
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 //! password and alone, and deleted; another user's passkey is a 404, a replayed ceremony a
 //! 422 naming `ceremony`, bad input a 422 naming its field.
 
-mod support;
+use crate::support;
 
 use axum::Router;
 use axum::body::Body;

@@ -10,7 +10,7 @@
 //! certificate there, as `--ignore-certificate-errors` asks) and the relying party is
 //! `localhost` with that origin.
 
-mod browser;
+use crate::browser;
 
 use browser::{
     Chromedriver, Server, add_virtual_authenticator, click, element, element_with_text, fill, virtual_credentials,

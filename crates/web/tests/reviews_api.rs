@@ -3,7 +3,7 @@
 //! bad input naming its field, the close applying the policy, the kept report as JSON and
 //! CSV, and the jobs overview.
 
-mod support;
+use crate::support;
 
 use axum::http::StatusCode;
 use serde_json::json;

@@ -2,7 +2,7 @@
 //! with the session cookie (CSRF-checked), an administrator anyone's with a bearer token;
 //! unknown and malformed ids are 404 problems; disabling a user revokes their tokens.
 
-mod support;
+use crate::support;
 
 use axum::Router;
 use axum::http::{Method, StatusCode, header};

@@ -4,7 +4,7 @@
 //! API token has no session to confirm: 403); the console sends the reveal to "Confirm it is you" and back; the
 //! policy page lists, refuses bad input by field and saves.
 
-mod support;
+use crate::support;
 
 use axum::Router;
 use axum::http::{Method, StatusCode};

@@ -7,7 +7,7 @@
 //! another audience or from another issuer, expired or signed by a stranger, a provider that
 //! is down — refused with a 4xx, audited, with no account half made.
 
-mod oidc_fixture;
+use crate::oidc_fixture;
 
 use axum::Router;
 use axum::body::Body;

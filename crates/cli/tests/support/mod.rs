@@ -59,7 +59,6 @@ pub async fn open_with(data: &Path, db: &str, config: Config) -> Arc<Tutela> {
 
 /// Runs `body(data_dir, database_url)` once on SQLite (an empty URL: the data directory's
 /// own file) and once on a fresh PostgreSQL database, as two tests in a module named `name`.
-#[macro_export]
 macro_rules! cli_on_both_stores {
     ($($name:ident => $body:ident;)*) => {
         $(mod $name {
