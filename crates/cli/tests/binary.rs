@@ -33,6 +33,8 @@ struct Server {
     child: Option<Child>,
     base: String,
     logs: mpsc::Receiver<String>,
+    /// Ends at the server's stderr EOF: joined before the logs are read, so none is missed.
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 fn start(data: &Path, db: &str, metrics: u16) -> Server {
@@ -45,12 +47,12 @@ fn start(data: &Path, db: &str, metrics: u16) -> Server {
         .unwrap();
     let (tx, logs) = mpsc::channel();
     let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
+    let reader = std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             let _ = tx.send(line);
         }
     });
-    let mut server = Server { child: Some(child), base: String::new(), logs };
+    let mut server = Server { child: Some(child), base: String::new(), logs, reader: Some(reader) };
     let mut seen = Vec::new();
     loop {
         let line = server
@@ -81,6 +83,7 @@ impl Server {
         Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
         let status = child.wait().unwrap();
         assert!(status.success(), "graceful shutdown exits 0: {status}");
+        self.reader.take().expect("reading").join().unwrap();
         self.logs.try_iter().collect::<Vec<_>>().join("\n")
     }
 }
