@@ -3,8 +3,8 @@
 use rusqlite::{Connection, Row, params, params_from_iter};
 use tutela_store::{AuditCheckpoint, AuditFilter, AuditRecord, StoreResult};
 
-use crate::audit_index;
-use crate::convert::{all_rows, col, first_row, from_micros, hash32, parse_json_list, to_micros, to_u32};
+use crate::audit_index::{self, Filed};
+use crate::convert::{all_rows, col, first_row, from_micros, hash32, parse_json_list, to_u32};
 use crate::query_text::QueryText;
 
 const COLUMNS: &str = "seq, at, actor_id, actor, action, outcome, customer_id, fields, purpose, source, detail, hash";
@@ -44,19 +44,16 @@ pub(crate) fn scan(conn: &Connection, after_seq: i64, limit: u32) -> StoreResult
 pub(crate) fn search(conn: &Connection, f: &AuditFilter) -> StoreResult<Vec<AuditRecord>> {
     let mut text = QueryText::new(&format!("SELECT {COLUMNS} FROM audit_events WHERE 1 = 1"));
     if let Some(actor) = f.actor_id {
-        text.push(" AND actor_id = ").bind_id(actor);
+        audit_index::push_condition(conn, &mut text, Filed::Actor, actor.as_bytes().to_vec())?;
     }
     if let Some(action) = &f.action {
-        text.push(" AND action = ").bind(action.clone());
+        audit_index::push_condition(conn, &mut text, Filed::Action, action.clone())?;
     }
     if let Some(customer) = f.customer_id {
-        audit_index::push_customer_condition(conn, &mut text, customer)?;
+        audit_index::push_condition(conn, &mut text, Filed::Customer, customer.as_bytes().to_vec())?;
     }
-    if let Some(from) = f.from {
-        text.push(" AND at >= ").bind(to_micros(from));
-    }
-    if let Some(to) = f.to {
-        text.push(" AND at < ").bind(to_micros(to));
+    if f.from.is_some() || f.to.is_some() {
+        audit_index::push_time_range(conn, &mut text, f.from, f.to)?;
     }
     if let Some(before) = f.before_seq {
         text.push(" AND seq < ").bind(before);

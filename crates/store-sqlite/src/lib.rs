@@ -55,6 +55,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0010_jobs_and_reviews.sql")),
         M::up(include_str!("../migrations/0011_notifications.sql")),
         M::up(include_str!("../migrations/0012_session_factors.sql")),
+        M::up(include_str!("../migrations/0013_audit_filed_indexes.sql")),
     ])
 }
 

@@ -214,34 +214,66 @@ pub async fn checkpoints(store: &dyn Store) {
     assert_eq!(ours(store.audit_checkpoints().await.unwrap()), vec![c3]);
 }
 
-/// Search by customer over a log longer than what a store may index at a time (the `SQLite`
-/// store files events by customer in batches of 10,000): events filed and not yet filed are
-/// found alike, newest first, page by page.
-pub async fn search_by_customer_in_a_long_log(store: &dyn Store) {
+/// Search by customer, actor, action and time over a log longer than what a store may index
+/// at a time (the `SQLite` store files events in batches of 10,000): events filed and not yet
+/// filed are found alike, newest first, page by page, and nothing else. One stretch of the log
+/// has times that step back, as after a clock correction.
+pub async fn search_in_a_long_log(store: &dyn Store) {
     let customers: Vec<Uuid> = (0..7).map(|_| Uuid::now_v7()).collect();
-    let (actor, action) = (Some(Uuid::now_v7()), tag());
-    let mut theirs: Vec<Vec<i64>> = vec![Vec::new(); customers.len()];
-    for chunk in 0..25_usize {
-        // Every ninth pair of events names no customer.
-        let records =
-            (0..1_000).map(|i| record(actor, &action, customers.get((chunk * 1_000 + i) % 9).copied(), now()));
-        for r in append_after_head(store, records.collect()).await {
-            if let Some(k) = customers.iter().position(|c| Some(*c) == r.customer_id) {
-                theirs[k].push(r.seq);
-            }
-        }
+    let actors: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
+    let actions: Vec<String> = (0..4).map(|_| tag()).collect();
+    // Far from now, so that no other test's events fall in the windows searched.
+    let base = micros(OffsetDateTime::UNIX_EPOCH + Duration::days(i64::from(30_000 + rand_u32() % 1_000)));
+    let minute = |m: i64| base + Duration::minutes(m);
+    let mut log = Vec::new();
+    for chunk in 0..25_i64 {
+        let records = (0..1_000_i64).map(|i| {
+            let n = chunk * 1_000 + i;
+            let k = usize::try_from(n).unwrap();
+            // Minutes 0..25,000 in order, but the twelfth thousand events at minutes 2,000..3,000.
+            let at = if chunk == 11 { minute(2_000 + i) } else { minute(n) };
+            // Every ninth event names no customer, every fifth no actor.
+            let actor = if n % 5 == 4 { None } else { Some(actors[k % 3]) };
+            record(actor, &actions[k % 4], customers.get(k % 9).copied(), at)
+        });
+        log.extend(append_after_head(store, records.collect()).await);
     }
-    for (customer, expected) in customers.iter().zip(theirs) {
+    let windows = [(minute(2_500), minute(2_600)), (minute(10_000), minute(10_001)), (minute(24_990), minute(30_000))];
+    let mut filters: Vec<AuditFilter> = Vec::new();
+    filters.extend(customers.iter().map(|c| AuditFilter { customer_id: Some(*c), ..AuditFilter::default() }));
+    filters.extend(actors.iter().map(|a| AuditFilter { actor_id: Some(*a), ..AuditFilter::default() }));
+    filters.extend(actions.iter().map(|a| AuditFilter { action: Some(a.clone()), ..AuditFilter::default() }));
+    filters.extend(windows.iter().map(|(from, to)| AuditFilter {
+        from: Some(*from),
+        to: Some(*to),
+        ..AuditFilter::default()
+    }));
+    filters.push(AuditFilter { from: Some(minute(24_500)), ..AuditFilter::default() });
+    filters.push(AuditFilter {
+        actor_id: Some(actors[1]),
+        action: Some(actions[2].clone()),
+        to: Some(minute(15_000)),
+        from: Some(minute(1_000)),
+        ..AuditFilter::default()
+    });
+    for filter in filters {
+        let matches = |r: &AuditRecord| {
+            filter.customer_id.is_none_or(|c| r.customer_id == Some(c))
+                && filter.actor_id.is_none_or(|a| r.actor_id == Some(a))
+                && filter.action.as_ref().is_none_or(|a| &r.action == a)
+                && filter.from.is_none_or(|from| r.at >= from)
+                && filter.to.is_none_or(|to| r.at < to)
+        };
+        let expected: Vec<i64> = log.iter().rev().filter(|r| matches(r)).map(|r| r.seq).collect();
+        assert!(!expected.is_empty(), "the test searches for something: {filter:?}");
         let mut found = Vec::new();
         let mut before_seq = None;
         loop {
-            let filter = AuditFilter { customer_id: Some(*customer), before_seq, limit: 700, ..AuditFilter::default() };
-            let page = store.audit_search(&filter).await.unwrap();
+            let page = store.audit_search(&AuditFilter { before_seq, limit: 700, ..filter.clone() }).await.unwrap();
             let Some(last) = page.last() else { break };
             before_seq = Some(last.seq);
-            assert!(page.iter().all(|r| r.customer_id == Some(*customer)), "only this customer's events");
             found.extend(page.iter().map(|r| r.seq));
         }
-        assert_eq!(found, expected.into_iter().rev().collect::<Vec<_>>(), "every event of {customer}, newest first");
+        assert_eq!(found, expected, "every event matching {filter:?}, newest first, and no other");
     }
 }

@@ -57,7 +57,7 @@ pub async fn run_all(store: &dyn Store) {
         identity::passkeys,
         audit::append_scan_head,
         audit::search,
-        audit::search_by_customer_in_a_long_log,
+        audit::search_in_a_long_log,
         audit::checkpoints,
         org::structure,
         org::rules_and_shares,
