@@ -4,7 +4,6 @@
 //! and the delivery status of alerts the installation sent and gave up on, exit 1 while a
 //! failed one is listed.
 
-#[allow(dead_code)] // `open_with` here, not `open`
 use crate::support;
 
 use crate::smtp_sink;

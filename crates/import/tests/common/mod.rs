@@ -1,8 +1,6 @@
 //! Helpers shared by the integration tests: real files in a temporary
 //! directory, read back through the public API.
 
-#![allow(dead_code)]
-
 use std::path::PathBuf;
 
 use tempfile::TempDir;

@@ -2,8 +2,6 @@
 //! Debian's chromium driven through chromedriver. Missing browsers fail the test: a console
 //! whose browser test silently skipped is a console nobody tested.
 
-#![allow(dead_code)] // each browser test uses its own subset
-
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

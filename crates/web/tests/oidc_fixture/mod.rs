@@ -6,8 +6,6 @@
 //! Without `node` the tests are skipped with a message, except under CI (`CI=true`), where a
 //! skipped single sign-on test would be an untested one: there they fail.
 
-#![allow(dead_code)] // each test uses its own subset
-
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};

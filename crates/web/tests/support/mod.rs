@@ -1,8 +1,6 @@
 //! Helpers for console router tests: users signed in through the domain, requests with the
 //! session cookie, and reading what a page says.
 
-#![allow(dead_code)] // each test crate uses its own subset
-
 pub mod json_api;
 
 use axum::Router;
