@@ -118,6 +118,8 @@ impl Tutela {
         };
         if opened.created {
             tutela.seed().await?;
+        } else {
+            tutela.upgrade_builtin_roles().await?;
         }
         Ok(tutela)
     }

@@ -281,9 +281,44 @@ async fn shares_are_bounded_and_explained(backend: Backend) {
     h.close().await;
 }
 
+/// Built-in roles cannot be edited, so an installation made before a version added a
+/// permission to one (the administrator's `access.review`) gets it at the next start, audited
+/// once; a change that would break separation of duties for someone holding the role waits.
+async fn builtin_roles_follow_the_version(backend: Backend) {
+    let mut h = Harness::new(backend).await;
+    let admin_role = |h: &Harness| {
+        let t = h.tutela.clone();
+        async move { t.store().roles_list().await.unwrap().into_iter().find(|r| r.name == "administrator").unwrap() }
+    };
+    let current = admin_role(&h).await;
+    let before_reviews = r#"UPDATE roles SET permissions = '["user.manage","role.manage","schema.manage","key.manage","audit.read"]', description = 'old' WHERE name = 'administrator'"#;
+    h.raw_sql(before_reviews).await;
+    h.restart().await;
+    assert_eq!(admin_role(&h).await, current, "permissions and description as this version defines them");
+    let filter = AuditFilter { action: Some("role.builtin.upgrade".into()), limit: 10, ..Default::default() };
+    let events = h.tutela.store().audit_search(&filter).await.unwrap();
+    assert_eq!(events.len(), 1);
+    let detail: serde_json::Value = serde_json::from_str(events[0].detail.as_deref().unwrap()).unwrap();
+    assert_eq!(detail["added"], serde_json::json!(["access.review"]), "{detail}");
+    assert_eq!(detail["removed"], serde_json::json!([]), "{detail}");
+    h.restart().await;
+    assert_eq!(audited(&h, "role.builtin.upgrade").await, 1, "nothing to do the second time");
+
+    // Someone holds the administrator role, and a rule now pairs access.review with audit.read.
+    user(&h, "ops@example.com", &["administrator"]).await;
+    let rules = vec![SodRule { first: Permission::AccessReview, second: Permission::AuditRead, reason: "test".into() }];
+    h.tutela.set_sod_rules(&admin(), rules).await.unwrap();
+    h.raw_sql(before_reviews).await;
+    h.restart().await;
+    assert!(!admin_role(&h).await.permissions.contains(&"access.review".to_owned()), "left for an administrator");
+    assert_eq!(audited(&h, "role.builtin.upgrade").await, 1);
+    h.close().await;
+}
+
 tutela_core::on_both_stores! {
     department_tree_refuses_cycles_ => department_tree_refuses_cycles;
     sharing_rules_and_roles_validate_input_ => sharing_rules_and_roles_validate_input;
     separation_of_duties_refuses_and_reports_ => separation_of_duties_refuses_and_reports;
     shares_are_bounded_and_explained_ => shares_are_bounded_and_explained;
+    builtin_roles_follow_the_version_ => builtin_roles_follow_the_version;
 }

@@ -220,6 +220,41 @@ impl Tutela {
     }
 }
 
+impl Tutela {
+    /// Brings the stored built-in roles up to what this version defines (`builtin_roles`):
+    /// their permissions cannot be edited, so a permission added in a later version (as
+    /// `access.review` was for the administrator) reaches older installations only here. Run
+    /// at every open; audited as `role.builtin.upgrade` with what changed. A change that
+    /// would join a separation-of-duties pair for someone holding the role is left out and
+    /// logged, for an administrator to resolve.
+    pub(crate) async fn upgrade_builtin_roles(&self) -> CoreResult<()> {
+        let stored = self.store.roles_list().await?;
+        for (name, description, permissions) in crate::policy::builtin_roles() {
+            let Some(role) = stored.iter().find(|r| r.builtin && r.name == name) else { continue };
+            let wanted: BTreeSet<String> = permissions.iter().map(|p| p.as_str().to_owned()).collect();
+            let held: BTreeSet<String> = role.permissions.iter().cloned().collect();
+            if wanted == held && role.description == description {
+                continue;
+            }
+            // In the order `seed` writes them, so that an upgraded role reads as a new one.
+            let in_order = permissions.iter().map(|p| p.as_str().to_owned()).collect();
+            let upgraded = RoleRow { description: description.to_owned(), permissions: in_order, ..role.clone() };
+            if let Err(e) = self.check_duties_with_role(&upgraded).await {
+                tracing::warn!(role = name, error = %e, "the built-in role was not upgraded");
+                continue;
+            }
+            let event = AuditEvent::anonymous("system", "role.builtin.upgrade", None).detail(serde_json::json!({
+                "role": role.id,
+                "name": name,
+                "added": wanted.difference(&held).collect::<Vec<_>>(),
+                "removed": held.difference(&wanted).collect::<Vec<_>>(),
+            }));
+            self.audit.commit(vec![Mutation::PutRole(upgraded)], vec![event]).await?;
+        }
+        Ok(())
+    }
+}
+
 /// What giving a user exactly these roles writes (also when an access review revokes one).
 pub(crate) fn role_change(user_id: Uuid, role_ids: Vec<Uuid>) -> Vec<Mutation> {
     vec![
