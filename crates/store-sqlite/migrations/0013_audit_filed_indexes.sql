@@ -7,6 +7,7 @@
 -- keeps one time zone per filed batch (its first and last event, earliest and latest time):
 -- a search by time scans the batches whose zone meets the range, and the events not yet
 -- filed. Zones stay right when the clock steps back; they only grow less selective.
+-- audit_customer_index_state.filed_upto (0003) now marks what is filed in all four.
 DROP INDEX audit_by_actor;
 DROP INDEX audit_by_action;
 DROP INDEX audit_by_time;
